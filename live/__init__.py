@@ -1,0 +1,1 @@
+"""The show: rundown, products, commands, the engine, the journal and auth."""

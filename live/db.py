@@ -1,0 +1,127 @@
+"""The database: tables and an async engine for SQLite (default) or PostgreSQL.
+
+SQLAlchemy Core only. ``open_database(url)`` accepts plain ``sqlite:///…`` and
+``postgresql://…`` URLs and picks the async driver.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+metadata = MetaData()
+
+shows = Table(
+    "shows",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("overlay_key", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+)
+
+# The journal: the truth. (show_id, seq) is the primary key and doubles as a
+# fencing token: two writers can never both append the same seq.
+events = Table(
+    "events",
+    metadata,
+    Column("show_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("show_id", String(32), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# One-time login codes and the browser sessions they open (hashes only).
+logins = Table(
+    "logins",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("show_id", String(32)),
+    Column("staff_id", String(32)),
+    Column("name", String(100), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("show_id", String(32)),
+    Column("staff_id", String(32)),
+    Column("name", String(100), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def async_url(url: str) -> str:
+    """Map plain URLs to the async drivers we ship with."""
+    u = make_url(url)
+    if u.drivername in ("sqlite", "sqlite+pysqlite"):
+        u = u.set(drivername="sqlite+aiosqlite")
+    elif u.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+asyncpg")
+    return u.render_as_string(hide_password=False)
+
+
+async def open_database(url: str, **engine_args: Any) -> AsyncEngine:
+    """Create the engine and the tables (idempotent). Makes the SQLite folder."""
+    full = async_url(url)
+    u = make_url(full)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            folder = os.path.dirname(os.path.abspath(u.database))
+            os.makedirs(folder, exist_ok=True)
+        engine = create_async_engine(full, **engine_args)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL + NORMAL: a committed transaction survives a process crash
+            # (kill -9); only an OS crash could lose the last few.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+    else:
+        engine = create_async_engine(full, pool_pre_ping=True, **engine_args)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return engine

@@ -1,0 +1,25 @@
+"""The Hub: the resources a running server shares (made by ``server.py``'s
+lifespan, reached by handlers through ``request.state.hub``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from live.accounts import Accounts
+from live.engine import Shows
+from live.journal import Journal
+from overlays.bus import MemoryBus
+
+
+@dataclass
+class Hub:
+    shows: Shows
+    journal: Journal
+    accounts: Accounts
+    bus: MemoryBus
+    clock: Callable[[], int]
+    secret: bytes
+    claims: tuple[str, ...]
+    public_url: str
+    allowed_origins: frozenset[str] = field(default_factory=frozenset)

@@ -1,0 +1,80 @@
+"""Pages for staff: the index and the control panel (jinja2 + plain JS)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from live.errors import LiveError
+from live.i18n import strings
+from live.web import hub, page_language, principal
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(name).render(**context)
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+def page_strings(lang: str) -> tuple[dict[str, str], str]:
+    t = strings(lang)
+    # "<" escaped so no string can close the <script> it is embedded in.
+    return t, json.dumps(t, ensure_ascii=False).replace("<", "\\u003c")
+
+
+async def index(request: Request) -> Response:
+    lang = page_language(request)
+    t, t_json = page_strings(lang)
+    who = await principal(request, required=False)
+    shows: list[Any] = []
+    if who is not None:
+        shows = await hub(request).journal.list_shows(None if who.role == "admin" else [who.show_id or ""])
+    return render("index.html", lang=lang, t=t, who=who, shows=shows)
+
+
+async def control(request: Request) -> Response:
+    lang = page_language(request)
+    t, t_json = page_strings(lang)
+    show_id = request.path_params["show_id"]
+    try:
+        who = await principal(request)
+        assert who is not None
+        who.require_show(show_id)
+        engine = await hub(request).shows.get(show_id)
+    except LiveError as exc:
+        return render("message.html", status=exc.status, lang=lang, t=t, title=t["error"], message=exc.message)
+    return render(
+        "control.html",
+        lang=lang,
+        t=t,
+        t_json=t_json,
+        show_id=show_id,
+        title=engine.state.title,
+        role=who.role,
+        name=who.name,
+    )
+
+
+routes = [
+    Route("/", index, methods=["GET"]),
+    Route("/shows/{show_id}/control", control, methods=["GET"]),
+]

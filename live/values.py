@@ -1,0 +1,121 @@
+"""Checking untrusted input: each helper returns a clean value or raises ``Invalid``.
+
+``field`` paths follow the JSON the client sent (``segments[3].sku``) so the
+error can point at the exact cell.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from live.errors import Invalid
+
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_MONEY = Decimal("100000000")
+
+
+def obj(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Invalid(f"{field or 'body'} must be a JSON object", field or None)
+    return value
+
+
+def array(value: Any, field: str, max_items: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise Invalid(f"{field} must be a list", field)
+    if len(value) > max_items:
+        raise Invalid(f"{field} has {len(value)} items; at most {max_items} are allowed", field)
+    return value
+
+
+def text(
+    value: Any, field: str, *, max_len: int, min_len: int = 1, default: str | None = None
+) -> str:
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str):
+        raise Invalid(f"{field} must be a string", field)
+    value = value.strip()
+    if len(value) < min_len:
+        raise Invalid(f"{field} must not be empty", field)
+    if len(value) > max_len:
+        raise Invalid(f"{field} is longer than {max_len} characters", field)
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise Invalid(f"{field} contains control characters", field)
+    return value
+
+
+def optional_text(value: Any, field: str, *, max_len: int) -> str | None:
+    if value is None or value == "":
+        return None
+    return text(value, field, max_len=max_len)
+
+
+def integer(value: Any, field: str, *, lo: int, hi: int, default: int | None = None) -> int:
+    if value is None and default is not None:
+        return default
+    # bool is an int in Python; JSON true is not a number.
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise Invalid(f"{field} must be a whole number", field)
+    if not lo <= value <= hi:
+        raise Invalid(f"{field} must be between {lo} and {hi}", field)
+    return value
+
+
+def money(value: Any, field: str) -> str:
+    """A decimal amount ≥ 0 with at most two places, returned as a string like ``"99.00"``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise Invalid(f"{field} must be a decimal string such as \"99.00\"", field)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise Invalid(f"{field} must be a decimal string such as \"99.00\"", field) from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_MONEY:
+        raise Invalid(f"{field} must be between 0 and {MAX_MONEY}", field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise Invalid(f"{field} has more than two decimal places", field)
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def sku(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not SKU_RE.match(value):
+        raise Invalid(
+            f"{field} must be 1–64 letters, digits, '.', '_' or '-' (starting with a letter or digit)",
+            field,
+        )
+    return value
+
+
+def url(value: Any, field: str, *, required: bool) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{field} is required", field)
+        return None
+    if not isinstance(value, str) or len(value) > 2048:
+        raise Invalid(f"{field} must be an http(s) URL of at most 2048 characters", field)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid(f"{field} must be an http(s) URL", field)
+    return value
+
+
+def currency(value: Any, field: str) -> str:
+    if value is None:
+        return "CNY"
+    if not isinstance(value, str) or not CURRENCY_RE.match(value):
+        raise Invalid(f"{field} must be a three-letter ISO 4217 code such as CNY", field)
+    return value
+
+
+def no_unknown_keys(data: dict[str, Any], allowed: set[str], field: str) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        where = f"{field}.{extra[0]}" if field else extra[0]
+        raise Invalid(f"unknown field {extra[0]!r}", where)

@@ -1,0 +1,106 @@
+"""HTTP helpers shared by the route modules: reading JSON bodies, finding who is
+asking (bearer token or session cookie), checking Origin, page language."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import HTTPConnection, Request
+
+from live.auth import Principal
+from live.errors import Forbidden, Invalid, TooLarge, Unauthorized
+from live.hub import Hub
+
+MAX_BODY = 1024 * 1024
+SESSION_COOKIE = "live_session"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def hub(conn: HTTPConnection) -> Hub:
+    return conn.state.hub  # type: ignore[no-any-return]
+
+
+async def body_bytes(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request) -> Any:
+    raw = await body_bytes(request)
+    if not raw.strip():
+        raise Invalid("the request body is empty; send JSON", "body")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"the request body is not valid JSON: {exc}", "body") from None
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
+    """Same-origin (scheme-agnostic host:port match) or listed in LIVE_ALLOWED_ORIGINS.
+    A missing Origin is allowed only for non-browser clients, which the caller decides."""
+    if origin is None:
+        return False
+    if origin in allowed:
+        return True
+    netloc = urlsplit(origin).netloc
+    return bool(host) and netloc == host
+
+
+def bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+async def principal(conn: HTTPConnection, required: bool = True) -> Principal | None:
+    """Who sends this request. Bearer tokens first; else the session cookie, and
+    then an unsafe method must come from an allowed Origin (CSRF)."""
+    h = hub(conn)
+    token = bearer(conn)
+    if token is not None:
+        who = await h.accounts.identify(token)
+        if who is None:
+            raise Unauthorized("the bearer token is not valid")
+        return who
+    cookie = conn.cookies.get(SESSION_COOKIE)
+    if cookie:
+        who = await h.accounts.identify(cookie)
+        if who is not None:
+            method = conn.scope.get("method", "GET")
+            if method in UNSAFE and not origin_allowed(
+                conn.headers.get("origin"), conn.headers.get("host"), h.allowed_origins
+            ):
+                raise Forbidden("cross-site request refused (Origin does not match)", code="BAD_ORIGIN")
+            return who
+    if required:
+        raise Unauthorized("send Authorization: Bearer <token> or open your login link")
+    return None
+
+
+def page_language(conn: HTTPConnection) -> str:
+    """``?lang=`` wins, then Accept-Language; English unless Chinese is preferred."""
+    lang = conn.query_params.get("lang", "")
+    if lang.lower().startswith("zh"):
+        return "zh-CN"
+    if lang.lower().startswith("en"):
+        return "en"
+    for part in conn.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return "en"

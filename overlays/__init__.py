@@ -1,0 +1,1 @@
+"""What viewers and overlays see: the socket protocol, the bus and the pages."""

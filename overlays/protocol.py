@@ -1,0 +1,123 @@
+"""The socket protocol's shapes (pure): hello, snapshot, events per audience, pong.
+
+Audiences: ``staff`` sees everything a show's team may see (talking points,
+compliance warnings); ``public`` (overlays, viewers) sees public events only,
+stripped of staff-only fields.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from live import values as v
+from live.commands import VISIBILITY, Event
+from live.rundown import rundown_view
+from live.show import ShowState
+
+STAFF = "staff"
+PUBLIC = "public"
+MAX_MESSAGE_BYTES = 64 * 1024
+HELLO_FIELDS = {"type", "token", "overlay_key", "last_seq", "lang"}
+_STAFF_ONLY_SEGMENT_FIELDS = ("talking_points", "actions")
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_message(text: str | bytes) -> dict[str, Any]:
+    """A client message as a dict with a string ``type``; raises Invalid."""
+    if len(text) > MAX_MESSAGE_BYTES:
+        raise v.Invalid(f"message larger than {MAX_MESSAGE_BYTES} bytes", "message")
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise v.Invalid("message is not valid JSON", "message") from None
+    data = v.obj(data, "message")
+    if not isinstance(data.get("type"), str):
+        raise v.Invalid("message needs a string 'type'", "type")
+    return data
+
+
+def parse_hello(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("type") != "hello":
+        raise v.Invalid("the first message must be hello", "type")
+    v.no_unknown_keys(data, HELLO_FIELDS, "")
+    last_seq = data.get("last_seq")
+    return {
+        "token": v.optional_text(data.get("token"), "token", max_len=200),
+        "overlay_key": v.optional_text(data.get("overlay_key"), "overlay_key", max_len=100),
+        "last_seq": None if last_seq is None else v.integer(last_seq, "last_seq", lo=0, hi=2**53),
+    }
+
+
+def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The snapshot's ``state`` (also ``GET …/state``)."""
+    staff = audience == STAFF
+    view: dict[str, Any] = {
+        "show": {
+            "id": state.id,
+            "title": state.title,
+            "status": state.status,
+            "scheduled_start": state.scheduled_start,
+            "started_at": state.started_at,
+            "ended_at": state.ended_at,
+            "currency": state.currency,
+            "timezone": state.timezone,
+            "language": state.language,
+        },
+        "rundown": rundown_view(state, now, staff=staff),
+        "products": [p.to_dict() for p in state.products],
+        "pinned_sku": state.pinned_sku,
+        "flash_sales": [],
+        "draws": [],
+        "likes": {"total": 0, "goal": state.like_goal},
+        "viewers": {"now": 0},
+    }
+    if staff:
+        view["compliance"] = warnings or []
+    return view
+
+
+def snapshot(
+    state: ShowState, now: int, audience: str, epoch: str, warnings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "snapshot",
+        "seq": state.seq,
+        "epoch": epoch,
+        "server_time": now,
+        "state": state_view(state, now, audience, warnings),
+    }
+
+
+def for_audience(event: Event, audience: str) -> Event | None:
+    """The event as ``audience`` may see it, or None when it is not theirs."""
+    visibility = VISIBILITY.get(event["type"], STAFF)
+    if audience == STAFF:
+        return event
+    if visibility != PUBLIC:
+        return None
+    if event["type"] == "rundown.replaced":
+        segs = [{k: s[k] for k in s if k not in _STAFF_ONLY_SEGMENT_FIELDS} for s in event["segments"]]
+        return {**event, "segments": segs}
+    return event
+
+
+class Outgoing:
+    """One published event, encoded at most once per audience however many
+    connections send it (fan-out to thousands must not re-encode per socket)."""
+
+    __slots__ = ("event", "seq", "_encoded")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.seq: int = event["seq"]
+        self._encoded: dict[str, str | None] = {}
+
+    def encoded(self, audience: str) -> str | None:
+        if audience not in self._encoded:
+            view = for_audience(self.event, audience)
+            self._encoded[audience] = None if view is None else dumps(view)
+        return self._encoded[audience]

@@ -1,0 +1,253 @@
+"""live-companion server: settings, lifespan, error rendering, routes, main().
+
+``python server.py`` serves on the embedded default (SQLite file under
+``data/``, in-memory bus) and plans a demo show on an empty database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from live.accounts import Accounts, kept_secret
+from live.auth import hash_token
+from live.compliance import parse_word_list
+from live.db import open_database
+from live.demo import DEMO
+from live.engine import Shows
+from live.errors import LiveError
+from live.hub import Hub
+from live.journal import Journal
+from live.show import parse_show_config
+from overlays.bus import open_bus
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("live")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+# Every setting, declared once; README.md documents each (a test checks).
+SETTINGS = (
+    Setting("LIVE_HOST", "127.0.0.1", "address to listen on"),
+    Setting("LIVE_PORT", "8000", "port to listen on"),
+    Setting("DATABASE_URL", "sqlite:///data/live.db", "journal database: sqlite:///… or postgresql://…"),
+    Setting("REDIS_URL", None, "unset: one process with the in-memory bus (memory:// is the same)"),
+    Setting("LIVE_ADMIN_TOKEN", None, "admin bearer token; generated, printed once and kept (hashed) when unset"),
+    Setting("LIVE_SECRET", None, "secret for signatures and pseudonyms; generated and kept when unset"),
+    Setting("LIVE_PUBLIC_URL", None, "base URL printed in links (default http://LIVE_HOST:LIVE_PORT)"),
+    Setting("LIVE_ALLOWED_ORIGINS", "", "extra browser origins allowed, comma-separated"),
+    Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
+    Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
+    Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
+    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL/Redis tests fail instead of skip"),
+    Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),
+    Setting("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "tests only: Redis"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite:///data/live.db"
+    redis_url: str | None = None
+    admin_token: str | None = None
+    secret: str | None = None
+    public_url: str | None = None
+    allowed_origins: frozenset[str] = frozenset()
+    claims_file: str | None = None
+    demo: bool = True
+    log_level: str = "INFO"
+    print_links: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            for s in SETTINGS:
+                if s.name == name:
+                    value = env.get(name)
+                    return value if value not in (None, "") else s.default
+            raise KeyError(name)
+
+        port = get("LIVE_PORT") or "8000"
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"LIVE_PORT must be a port number, not {port!r}")
+        database_url = get("DATABASE_URL") or "sqlite:///data/live.db"
+        if database_url == "sqlite:///data/live.db":
+            database_url = f"sqlite:///{ROOT / 'data' / 'live.db'}"
+        return cls(
+            host=get("LIVE_HOST") or "127.0.0.1",
+            port=int(port),
+            database_url=database_url,
+            redis_url=get("REDIS_URL"),
+            admin_token=get("LIVE_ADMIN_TOKEN"),
+            secret=get("LIVE_SECRET"),
+            public_url=get("LIVE_PUBLIC_URL"),
+            allowed_origins=frozenset(o.strip().rstrip("/") for o in (get("LIVE_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
+            claims_file=get("LIVE_CLAIMS_FILE"),
+            demo=get("LIVE_DEMO") not in ("0", "false", "no"),
+            log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def wall_clock() -> int:
+    return int(time.time() * 1000)
+
+
+def announce(text: str) -> None:
+    """Startup lines for the person at the terminal (stdout, not the log)."""
+    print(text, flush=True)
+
+
+async def plan_demo(hub: Hub) -> None:
+    config = parse_show_config({k: val for k, val in DEMO.items() if k not in ("products", "segments")})
+    overlay_key = "ov_" + secrets.token_urlsafe(16)
+    show_id = "demo"
+    await hub.shows.create(show_id, overlay_key, config, DEMO["products"], DEMO["segments"])
+    announce(f"Planned the demo show {show_id!r}.")
+
+
+async def print_links(hub: Hub) -> None:
+    """One-time admin login links to each show's control panel, and its overlay URL."""
+    rows = await hub.journal.list_shows()
+    for row in rows[:5]:
+        code = await hub.accounts.login_code("admin", None, "admin")
+        announce(f"\n  {row.title}  [{row.status}]")
+        announce(f"  control panel (one-time admin login, 24 h): {hub.public_url}/login/{code}?next=/shows/{row.id}/control")
+        announce(f"  overlay for OBS:  {hub.public_url}/shows/{row.id}/overlay?key={row.overlay_key}")
+    announce("")
+
+
+def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Starlette:
+    settings = settings or Settings.from_env()
+    public_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        bus = open_bus(settings.redis_url)
+        engine = await open_database(settings.database_url)
+        journal = Journal(engine)
+        generated_admin = None
+        if settings.admin_token:
+            admin_hash = hash_token(settings.admin_token)
+        else:
+            candidate = "ad_" + secrets.token_urlsafe(24)
+            admin_hash, made = await kept_secret(engine, "admin_token_sha256", lambda: hash_token(candidate))
+            generated_admin = candidate if made else None
+        secret = settings.secret or (await kept_secret(engine, "secret", lambda: secrets.token_hex(32)))[0]
+        claims_path = Path(settings.claims_file) if settings.claims_file else ROOT / "live" / "data" / "claims.txt"
+        claims = parse_word_list(claims_path.read_text(encoding="utf-8"))
+        accounts = Accounts(engine, clock, admin_hash)
+        hub = Hub(
+            shows=Shows(journal, bus, clock),
+            journal=journal,
+            accounts=accounts,
+            bus=bus,
+            clock=clock,
+            secret=secret.encode(),
+            claims=claims,
+            public_url=public_url,
+            allowed_origins=settings.allowed_origins,
+        )
+        resumed = await hub.shows.load_live()
+        if resumed:
+            log.info("resumed %d live show(s) from the journal: %s", len(resumed), ", ".join(resumed))
+        if settings.demo and not await journal.show_ids():
+            await plan_demo(hub)
+        app.state.hub = hub
+        if generated_admin is not None:
+            announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")
+        if settings.print_links:
+            await print_links(hub)
+        try:
+            yield {"hub": hub}
+        finally:
+            await bus.close()
+            await engine.dispose()
+
+    from live.panel import routes as panel_routes
+    from live.routes import routes as api_routes
+    from overlays.routes import routes as socket_routes
+
+    routes = [
+        *api_routes,
+        *socket_routes,
+        *panel_routes,
+        Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={LiveError: live_error, HTTPException: http_error, Exception: server_error},
+    )
+
+
+async def live_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LiveError)
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    return JSONResponse(
+        {"error": {"code": code, "message": exc.detail or "error"}}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error; see the server log"}}, status_code=500)
+
+
+def main() -> None:
+    import uvicorn
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(replace(settings, print_links=True))
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
+    announce(f"Admin links: python scripts/login.py   ·   API: {base}/api/shows")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        access_log=False,
+        # Login links carry a one-time code in the path: keep URLs out of logs.
+        server_header=False,
+    )
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+/* The control panel: one show's rundown, live. State comes from the socket's
+   snapshot and is kept current by applying the show's events; every time on
+   screen is computed from the server clock. */
+(function () {
+  "use strict";
+  var T = JSON.parse(document.getElementById("strings").textContent);
+  var panel = document.getElementById("panel");
+  var showId = panel.dataset.show;
+  var state = null;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function segAired(seg, now) {
+    var live = seg.on_air_since != null ? Math.max(0, now - seg.on_air_since) : 0;
+    return (seg._aired_ms || 0) + live;
+  }
+
+  // Mirror of live/rundown.switch: take `from` off the air, put `to` on it.
+  function switchSeg(from, to, at) {
+    var segs = state.rundown.segments;
+    if (from != null && segs[from] && segs[from].on_air_since != null) {
+      var s = segs[from];
+      s._aired_ms = (s._aired_ms || 0) + Math.max(0, at - s.on_air_since);
+      s.ended_at = at;
+      s.on_air_since = null;
+      s.deadline = null;
+    }
+    if (to != null) {
+      var n = segs[to];
+      if (n.started_at == null) n.started_at = at;
+      n.on_air_since = at;
+      n.ended_at = null;
+      n.deadline = at + (n.planned_seconds + n.extended_seconds) * 1000 - (n._aired_ms || 0);
+    }
+    state.rundown.current = to;
+  }
+
+  function planSegment(plan, index) {
+    return {index: index, kind: plan.kind, title: plan.title, sku: plan.sku,
+      planned_seconds: plan.planned_seconds, extended_seconds: 0, started_at: null, ended_at: null,
+      on_air_since: null, deadline: null, _aired_ms: 0,
+      talking_points: plan.talking_points || [], actions: plan.actions || []};
+  }
+
+  function onSnapshot(msg) {
+    state = msg.state;
+    var now = msg.server_time;
+    state.rundown.segments.forEach(function (s) {
+      // actual_seconds includes the running airing; keep earlier airings apart.
+      var running = s.on_air_since != null ? Math.max(0, now - s.on_air_since) : 0;
+      s._aired_ms = s.actual_seconds != null ? Math.max(0, s.actual_seconds * 1000 - running) : 0;
+    });
+    render();
+  }
+
+  function onEvent(ev) {
+    if (!state) return;
+    switch (ev.type) {
+      case "show.started": state.show.status = "live"; state.show.started_at = ev.at; break;
+      case "segment.changed": switchSeg(ev.from, ev.to, ev.at); break;
+      case "segment.extended":
+        var s = state.rundown.segments[ev.index];
+        s.extended_seconds = ev.extended_seconds;
+        if (s.on_air_since != null) s.deadline = s.on_air_since + (s.planned_seconds + s.extended_seconds) * 1000 - (s._aired_ms || 0);
+        break;
+      case "product.pinned": state.pinned_sku = ev.sku; break;
+      case "product.unpinned": state.pinned_sku = null; break;
+      case "show.ended":
+        switchSeg(state.rundown.current, null, ev.at);
+        state.show.status = "ended"; state.show.ended_at = ev.at; break;
+      case "products.replaced": state.products = ev.products; refetchCompliance(); break;
+      case "rundown.replaced":
+        var keep = state.rundown.segments.slice(0, ev.from_index);
+        ev.segments.forEach(function (p, i) { keep.push(planSegment(p, ev.from_index + i)); });
+        state.rundown.segments = keep;
+        refetchCompliance();
+        break;
+      default: break;
+    }
+    render();
+  }
+
+  function refetchCompliance() {
+    fetch("/api/shows/" + encodeURIComponent(showId) + "/state", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) { if (s && state) { state.compliance = s.compliance; renderCompliance(); } });
+  }
+
+  function product(sku) {
+    if (!state || !sku) return null;
+    for (var i = 0; i < state.products.length; i++) if (state.products[i].sku === sku) return state.products[i];
+    return null;
+  }
+
+  function text(el, value) { el.textContent = value == null ? "" : String(value); }
+
+  function driftMs(now) {
+    var show = state.show, rd = state.rundown;
+    if (show.started_at == null) return 0;
+    var end = show.ended_at != null ? show.ended_at : now;
+    var planned = 0, segs = rd.segments;
+    if (rd.current != null) {
+      for (var i = 0; i < rd.current; i++) planned += segs[i].planned_seconds * 1000;
+      var cur = segs[rd.current];
+      var into = cur.on_air_since != null ? Math.max(0, now - cur.on_air_since) : 0;
+      planned += Math.min(into, cur.planned_seconds * 1000);
+    } else if (show.status === "ended") {
+      var last = -1, lastEnd = -1;
+      segs.forEach(function (s, i) { if (s.ended_at != null && s.ended_at > lastEnd) { lastEnd = s.ended_at; last = i; } });
+      for (var j = 0; j <= last; j++) planned += segs[j].planned_seconds * 1000;
+    }
+    return end - show.started_at - planned;
+  }
+
+  function fmtMin(seconds) { return Live.fmtDuration(seconds * 1000); }
+
+  function renderClock() {
+    if (!state) return;
+    var now = sock.clock.now();
+    var rd = state.rundown;
+    var left = $("time-left");
+    if (rd.current != null) {
+      var seg = rd.segments[rd.current];
+      var ms = seg.deadline - now;
+      text(left, Live.fmtDuration(ms));
+      left.classList.toggle("overrun", ms < 0);
+      text($("left-label"), ms < 0 ? T.overrun : T.time_left);
+    } else {
+      text(left, "--:--");
+      left.classList.remove("overrun");
+    }
+    var d = Math.round(driftMs(now) / 1000);
+    var drift = $("drift");
+    if (state.show.started_at == null) text(drift, "—");
+    else if (Math.abs(d) < 5) text(drift, T.on_time);
+    else text(drift, Live.fmtDuration(Math.abs(d) * 1000).replace("+", "") + " " + (d > 0 ? T.behind : T.ahead));
+    drift.classList.toggle("overrun", d >= 60);
+    // actual column of the running segment
+    var rows = $("rundown").children;
+    var totalActual = 0;
+    rd.segments.forEach(function (s, i) {
+      var a = s.started_at != null ? segAired(s, now) : null;
+      if (a != null) totalActual += a;
+      if (rows[i]) text(rows[i].children[4], a == null ? "" : Live.fmtDuration(a));
+    });
+    text($("total-actual"), Live.fmtDuration(totalActual));
+  }
+
+  function render() {
+    if (!state) return;
+    var show = state.show, rd = state.rundown, segs = rd.segments;
+    var status = $("show-status");
+    text(status, T["status_" + show.status]);
+    status.className = "badge status-" + show.status;
+    var cur = rd.current != null ? segs[rd.current] : null;
+    if (cur) {
+      text($("now-title"), (rd.current + 1) + ". " + cur.title);
+      text($("now-kind"), T["kind_" + cur.kind] || cur.kind);
+    } else {
+      text($("now-title"), show.status === "ended" ? T.ended : T.not_started);
+      text($("now-kind"), "");
+    }
+    var p = cur ? product(cur.sku) : null;
+    text($("now-product"), p ? p.sku + " · " + p.title + " · " + T.live_price + " " + p.live_price + " " + show.currency + " · " + T.stock + " " + p.stock : "");
+    var points = $("points");
+    points.replaceChildren();
+    (cur ? cur.talking_points || [] : []).forEach(function (line) {
+      var li = document.createElement("li");
+      text(li, line);
+      points.appendChild(li);
+    });
+    var nextIndex = cur ? rd.current + 1 : (show.status === "draft" ? 0 : null);
+    var next = nextIndex != null && nextIndex < segs.length ? segs[nextIndex] : null;
+    text($("next-title"), next ? (nextIndex + 1) + ". " + next.title + " · " + fmtMin(next.planned_seconds) : T.nothing_next);
+    var pinned = product(state.pinned_sku);
+    text($("pinned"), pinned ? pinned.sku + " · " + pinned.title : T.none);
+
+    var body = $("rundown");
+    body.replaceChildren();
+    var totalPlanned = 0;
+    segs.forEach(function (s, i) {
+      totalPlanned += s.planned_seconds;
+      var tr = document.createElement("tr");
+      if (i === rd.current) tr.className = "current";
+      else if (s.ended_at != null) tr.className = "done";
+      var cells = [i + 1, s.title + (s.sku ? " [" + s.sku + "]" : ""), T["kind_" + s.kind] || s.kind,
+        fmtMin(s.planned_seconds) + (s.extended_seconds ? " (" + (s.extended_seconds > 0 ? "+" : "−") + fmtMin(Math.abs(s.extended_seconds)).replace("+", "") + ")" : ""), ""];
+      cells.forEach(function (c) { var td = document.createElement("td"); text(td, c); tr.appendChild(td); });
+      var td = document.createElement("td");
+      if (show.status === "live" && i !== rd.current && canRun) {
+        var b = document.createElement("button");
+        b.className = "small";
+        text(b, T.go);
+        b.addEventListener("click", function () {
+          if (confirm(T.confirm_goto)) command({type: "segment.goto", index: i});
+        });
+        td.appendChild(b);
+      }
+      tr.appendChild(td);
+      body.appendChild(tr);
+    });
+    text($("total-planned"), fmtMin(totalPlanned));
+    renderCompliance();
+    renderButtons();
+    renderClock();
+  }
+
+  function renderCompliance() {
+    var list = $("compliance-list");
+    var items = (state && state.compliance) || [];
+    $("compliance").hidden = items.length === 0;
+    list.replaceChildren();
+    items.forEach(function (w) {
+      var li = document.createElement("li");
+      var where = w.where === "product" ? w.sku : "#" + (w.index + 1);
+      var b = document.createElement("strong");
+      text(b, w.word);
+      li.appendChild(b);
+      li.appendChild(document.createTextNode(" — " + where + ": " + w.text));
+      list.appendChild(li);
+    });
+  }
+
+  var role = panel.dataset.role;
+  var canRun = role === "admin" || role === "host" || role === "assistant";
+
+  function renderButtons() {
+    var st = state ? state.show.status : "draft";
+    var live = st === "live";
+    var rd = state ? state.rundown : {current: null, segments: []};
+    var cur = rd.current != null ? rd.segments[rd.current] : null;
+    $("btn-start").disabled = !canRun || st !== "draft";
+    $("btn-end").disabled = !canRun || !live;
+    $("btn-next").disabled = !canRun || !live || (rd.current != null && rd.current + 1 >= rd.segments.length);
+    $("btn-back").disabled = !canRun || !live || !rd.current;
+    $("btn-plus").disabled = !canRun || !live || !cur;
+    $("btn-minus").disabled = !canRun || !live || !cur;
+    $("btn-pin").disabled = !canRun || st === "ended" || !cur || !cur.sku || (state && state.pinned_sku === cur.sku);
+    $("btn-unpin").disabled = !canRun || !state || !state.pinned_sku;
+  }
+
+  var toastTimer = null;
+  function toast(message) {
+    var el = $("toast");
+    text(el, message);
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 4000);
+  }
+
+  function command(cmd) {
+    return sock.send({type: "command", command: cmd}).catch(function (err) {
+      toast((err.code ? err.code + ": " : "") + (err.message || "error"));
+    });
+  }
+
+  function runButton(btn) {
+    if (!btn || btn.disabled) return;
+    var cmd = {type: btn.dataset.cmd};
+    if (cmd.type === "show.end" && !confirm(T.confirm_end)) return;
+    if (cmd.type === "show.start" && !confirm(T.confirm_start)) return;
+    if (btn.dataset.seconds) cmd.seconds = parseInt(btn.dataset.seconds, 10);
+    if (cmd.type === "product.pin") {
+      var cur = state.rundown.segments[state.rundown.current];
+      cmd.sku = cur && cur.sku;
+    }
+    command(cmd);
+  }
+
+  $("controls").addEventListener("click", function (ev) {
+    var btn = ev.target.closest("button");
+    if (btn) runButton(btn);
+  });
+
+  var KEYS = {"n": "btn-next", "ArrowRight": "btn-next", "b": "btn-back", "ArrowLeft": "btn-back",
+    "+": "btn-plus", "=": "btn-plus", "-": "btn-minus", "_": "btn-minus", "p": "btn-pin", "u": "btn-unpin",
+    "s": "btn-start", "e": "btn-end"};
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    var id = KEYS[ev.key] || KEYS[ev.key.toLowerCase()];
+    if (!id) return;
+    ev.preventDefault();
+    runButton($(id));
+  });
+
+  function onStatus(s) {
+    var el = $("conn");
+    el.className = "conn " + s;
+    text(el, s === "connected" ? T.connected : s === "connecting" ? T.connecting : T.disconnected);
+    if (s === "disconnected") renderButtonsOffline();
+  }
+  function renderButtonsOffline() {
+    Array.prototype.forEach.call(document.querySelectorAll("#controls button"), function (b) { b.disabled = true; });
+  }
+
+  var sock = new Live.ShowSocket(showId, {hello: {}, onSnapshot: onSnapshot, onEvent: onEvent, onStatus: onStatus,
+    onMessage: function (msg) { if (msg.type === "error") toast(msg.code + ": " + msg.message); }});
+  sock.connect();
+  setInterval(renderClock, 250);
+  window.__panel = {sock: sock, state: function () { return state; }};
+})();

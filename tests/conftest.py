@@ -1,0 +1,207 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL twins), the app, a fake
+clock, and a real server on a real socket.
+
+PostgreSQL tests skip when no server answers, unless LIVE_REQUIRE_SERVICES=1
+(set by .ci/run), which makes them fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from server import Settings, create_app
+
+ADMIN = "test-admin-token"
+PG_URL = os.environ.get("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_SERVICES = os.environ.get("LIVE_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(what: str, why: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (LIVE_REQUIRE_SERVICES=1) but unavailable: {why}")
+    pytest.skip(f"{what} unavailable: {why}")
+
+
+class FakeClock:
+    """Server time in ms that tests move by hand."""
+
+    def __init__(self, start: int = 1_700_000_000_000) -> None:
+        self.t = start
+
+    def __call__(self) -> int:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += int(seconds * 1000)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def _pg_admin(sql: str, database: str = "test") -> None:
+    import asyncpg
+
+    base = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://")
+    conn = await asyncpg.connect(f"{base}/{database}", timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; dropped at the end."""
+    name = f"live_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    except Exception as exc:  # no server, no driver, refused…
+        service_missing("PostgreSQL", repr(exc))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    except Exception:
+        pass
+
+
+TABLES = ("events", "shows", "staff", "logins", "sessions", "settings")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on both twins: a new SQLite file, or an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'live.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    name = url.rsplit("/", 1)[1]
+
+    async def truncate() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgresql://", "postgres://"), timeout=5)
+        try:
+            exists = await conn.fetchval("SELECT to_regclass('public.events') IS NOT NULL")
+            if exists:
+                await conn.execute("TRUNCATE " + ", ".join(TABLES))
+        finally:
+            await conn.close()
+
+    asyncio.run(truncate())
+    assert name.startswith("live_test_")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'live.db'}"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "admin_token": ADMIN,
+        "secret": "test-secret",
+        "demo": False,
+        "public_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def app(sqlite_url: str, clock: FakeClock) -> Any:
+    return create_app(make_settings(sqlite_url), clock=clock)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+PRODUCTS = [
+    {"sku": "A1", "title": "Serum 30ml", "list_price": "299.00", "live_price": "199.00", "stock": 100,
+     "url": "https://shop.example.com/a1"},
+    {"sku": "B2", "title": "Cream 50g", "list_price": "159", "live_price": "99.5", "stock": 50},
+]
+SEGMENTS = [
+    {"kind": "warmup", "title": "Warm-up", "planned_seconds": 600, "talking_points": ["hello"]},
+    {"kind": "product", "title": "Serum", "sku": "A1", "planned_seconds": 900},
+    {"kind": "product", "title": "Cream", "sku": "B2", "planned_seconds": 900},
+    {"kind": "closing", "title": "Bye", "planned_seconds": 300},
+]
+
+
+def new_show(client: TestClient, **extra: Any) -> dict[str, Any]:
+    body = {"title": "Test show", "products": PRODUCTS, "segments": SEGMENTS, **extra}
+    r = client.post("/api/shows", json=body, headers=admin_headers())
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving the app on a real port in a background thread."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        import uvicorn
+
+        self.host = host
+        self.port = free_port(host)
+        config = uvicorn.Config(
+            app, host=host, port=self.port, log_level="warning", ws_max_size=64 * 1024,
+            ws_per_message_deflate=False, lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server(sqlite_url: str) -> Iterator[LiveServer]:
+    """The app on a real socket with the wall clock (for socket and browser tests)."""
+    server = LiveServer(create_app(make_settings(sqlite_url))).start()
+    yield server
+    server.stop()
