@@ -63,6 +63,7 @@ SETTINGS = (
     Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL/Redis tests fail instead of skip"),
     Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),
     Setting("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "tests only: Redis"),
+    Setting("LIVE_CHROMIUM", "/usr/bin/chromium", "tests only: the Chromium binary Playwright drives"),
 )
 
 
@@ -210,19 +211,33 @@ async def live_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
 
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown route, wrong method…) in the contract's shape."""
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-    return JSONResponse(
-        {"error": {"code": code, "message": exc.detail or "error"}}, status_code=exc.status_code, headers=exc.headers
-    )
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail else "error"
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=exc.status_code, headers=exc.headers)
+
+
+def loggable_path(path: str) -> str:
+    """The path with one-time login codes masked: they are credentials."""
+    if path.startswith("/login/"):
+        return "/login/***"
+    return path[:200]
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
     return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error; see the server log"}}, status_code=500)
 
 

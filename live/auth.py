@@ -62,7 +62,7 @@ class Principal:
     """Who is asking: a role, and the one show a staff member belongs to
     (``None`` for admin, who may act on every show)."""
 
-    __slots__ = ("role", "show_id", "name", "staff_id")
+    __slots__ = ("name", "role", "show_id", "staff_id")
 
     def __init__(self, role: str, show_id: str | None, name: str, staff_id: str | None = None) -> None:
         self.role = role

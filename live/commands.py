@@ -71,7 +71,9 @@ def create(show_id: str, config: dict[str, Any], products: Any, segments: Any, n
 
 
 def apply(state: ShowState, command: Any, now: int) -> tuple[ShowState, list[Event]]:
-    """Decide and fold one command; events get ``seq`` and ``at``. Raises LiveError."""
+    """Decide and fold one command: returns the new state and its events, numbered
+    ``state.seq + 1, …`` and stamped ``at=now``. Raises LiveError, and then
+    nothing has changed (states are frozen; events are made before folding)."""
     events = decide(state, command, now)
     for event in events:
         event["at"] = now
@@ -81,6 +83,8 @@ def apply(state: ShowState, command: Any, now: int) -> tuple[ShowState, list[Eve
 
 
 def decide(state: ShowState, command: Any, now: int) -> list[Event]:
+    """The events a command produces (without ``seq``/``at``); changes nothing.
+    Raises Invalid (bad input, ``field`` set) or Conflict (wrong state)."""
     cmd = v.obj(command, "")
     kind = cmd.get("type")
     handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
@@ -162,14 +166,15 @@ def _extend(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
     seconds = v.integer(cmd.get("seconds"), "seconds", lo=-MAX_EXTEND_SECONDS, hi=MAX_EXTEND_SECONDS)
     if seconds == 0:
         raise Invalid("seconds must not be 0", "seconds")
+    # An empty rundown has no valid index at all: say so before judging one.
+    if not state.segments:
+        raise Conflict("the rundown is empty")
     if "index" in cmd:
-        index = v.integer(cmd["index"], "index", lo=0, hi=max(0, len(state.segments) - 1))
+        index = v.integer(cmd["index"], "index", lo=0, hi=len(state.segments) - 1)
     elif state.current is None:
         raise Conflict("no segment is on air")
     else:
         index = state.current
-    if not state.segments:
-        raise Conflict("the rundown is empty")
     seg = state.segments[index]
     total = seg.extended_seconds + seconds
     if seg.planned_seconds + total < 0:
@@ -193,6 +198,8 @@ def _pin(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
 
 def _unpin(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
     v.no_unknown_keys(cmd, {"type"}, "")
+    if state.status == "ended":
+        raise Conflict("the show has ended")
     if state.pinned_sku is None:
         raise Conflict("no product is pinned")
     return [{"type": "product.unpinned"}]
@@ -220,9 +227,9 @@ def _replace_rundown(state: ShowState, cmd: dict[str, Any], now: int) -> list[Ev
     v.no_unknown_keys(cmd, {"type", "segments"}, "")
     if state.status == "ended":
         raise Conflict("the show has ended; its rundown is history")
+    # Live with nothing on air yet (started on an empty rundown) means nothing has
+    # aired either, so the whole rundown is still upcoming.
     keep = 0 if state.current is None or state.status != "live" else state.current + 1
-    if state.status == "live" and state.current is None:
-        keep = len(state.segments)
     raw = cmd.get("segments")
     v.array(raw, "segments", 500 - keep)
     segments = parse_segments(raw, state.products, offset=keep)
@@ -283,8 +290,8 @@ def evolve(state: ShowState | None, event: Event) -> ShowState:
     if kind == "product.unpinned":
         return replace(state, pinned_sku=None)
     if kind == "show.ended":
-        segs = switch(state.segments, state.current, None, at)
-        return replace(state, status="ended", ended_at=at, current=None, segments=segs)
+        closed = switch(state.segments, state.current, None, at)
+        return replace(state, status="ended", ended_at=at, current=None, segments=closed)
     if kind == "products.replaced":
         return replace(state, products=tuple(product_from_dict(p) for p in event["products"]))
     if kind == "rundown.replaced":

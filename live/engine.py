@@ -4,11 +4,16 @@
 appends the events to the journal and only then makes them the show's state
 and publishes them. If any step fails nothing is kept, so an acknowledged
 command is always in the journal and an unacknowledged one never is.
+
+Fencing: the journal's key ``(show_id, seq)`` lets only one writer have each
+seq. An engine that loses that race is marked ``fenced``; it writes nothing
+more, and ``Shows.get`` replaces it with one rebuilt from the journal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections import deque
 from collections.abc import Callable
@@ -17,10 +22,13 @@ from typing import Any, Protocol
 from live import auth
 from live.commands import Event, apply, create, evolve
 from live.errors import NotFound
-from live.journal import Journal
+from live.journal import FencingError, Journal
 from live.show import ShowState
 
-HISTORY = 10_000  # recent events held in memory for reconnects
+log = logging.getLogger("live.engine")
+
+HISTORY = 2_000  # recent events held in memory for reconnects
+REPLAY = 10_000  # at most this many missed events are replayed (from the journal past HISTORY)
 
 
 class Publisher(Protocol):
@@ -28,7 +36,9 @@ class Publisher(Protocol):
 
 
 class ShowEngine:
-    def __init__(self, state: ShowState, journal: Journal, bus: Publisher, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, state: ShowState, journal: Journal, bus: Publisher, clock: Callable[[], int], last_at: int = 0
+    ) -> None:
         self.state = state
         self.journal = journal
         self.bus = bus
@@ -38,6 +48,10 @@ class ShowEngine:
         # writer changed; seqs stay valid because they come from the journal.
         self.epoch = secrets.token_hex(4)
         self.history: deque[Event] = deque(maxlen=HISTORY)
+        self.last_at = last_at  # time of the newest event
+        # Set when another writer took a seq first: this engine's state is stale
+        # and ``Shows.get`` replaces it with one rebuilt from the journal.
+        self.fenced = False
 
     @property
     def show_id(self) -> str:
@@ -45,36 +59,55 @@ class ShowEngine:
 
     def now(self) -> int:
         """Server time, never earlier than the last event (clocks can step back)."""
-        last = self.history[-1]["at"] if self.history else 0
-        return max(self.clock(), last)
+        return max(self.clock(), self.last_at)
 
     async def execute(self, command: Any, principal: auth.Principal) -> list[Event]:
         """Run one command; returns its events (already journaled and published).
-        Raises LiveError (Forbidden, Invalid, Conflict…) having written nothing."""
+        Raises LiveError (Forbidden, Invalid, Conflict…) having written nothing;
+        FencingError when another writer holds the show; any journal error as is,
+        also having kept nothing."""
         principal.require_show(self.show_id)
         if isinstance(command, dict) and isinstance(command.get("type"), str):
             auth.check(principal.role, command["type"])
         async with self.lock:
-            state, events = apply(self.state, command, self.now())
+            if self.fenced:
+                raise FencingError(f"show {self.show_id} is written by another process now")
+            now = self.now()
+            state, events = apply(self.state, command, now)
             if not events:
                 return []
             status = state.status if state.status != self.state.status else None
-            await self.journal.append(self.show_id, events, status=status)
+            try:
+                await self.journal.append(self.show_id, events, status=status)
+            except FencingError:
+                self.fenced = True
+                raise
+            # Journaled: from here on the command is done whatever happens.
             self.state = state
+            self.last_at = now
             self.history.extend(events)
-        self.bus.publish(self.show_id, events)
+            # Published under the lock so subscribers see the journal's order.
+            try:
+                self.bus.publish(self.show_id, events)
+            except Exception:  # clients catch up from the journal on reconnect
+                log.exception("publishing events %d..%d of show %s failed", events[0]["seq"], state.seq, self.show_id)
         return events
 
     async def missed(self, after: int) -> list[Event] | None:
-        """Events after seq ``after`` for a reconnecting client, or None when too
-        many were missed (the client then gets a fresh snapshot)."""
-        if after >= self.state.seq:
+        """Events after seq ``after`` for a reconnecting client, in order; or None
+        when they are too many or ``after`` is not a seq of this show (the client
+        then gets a fresh snapshot)."""
+        seq = self.state.seq
+        if after == seq:
             return []
-        if after < 0 or self.state.seq - after > HISTORY:
+        if after < 0 or after > seq or seq - after > REPLAY:
             return None
         if self.history and self.history[0]["seq"] <= after + 1:
             return [e for e in self.history if e["seq"] > after]
-        return await self.journal.load(self.show_id, after=after, limit=HISTORY)
+        events = await self.journal.load(self.show_id, after=after, limit=seq - after)
+        # Nothing past this engine's own state: a later seq in the journal was
+        # written by another writer, and this one's clients must stay consistent.
+        return [e for e in events if e["seq"] <= seq]
 
 
 class Shows:
@@ -85,14 +118,14 @@ class Shows:
         self.bus = bus
         self.clock = clock
         self._engines: dict[str, ShowEngine] = {}
-        self._loading: dict[str, asyncio.Lock] = {}
+        self._loading: dict[str, asyncio.Future[ShowEngine]] = {}
 
     async def create(
         self, show_id: str, overlay_key: str, config: dict[str, Any], products: Any, segments: Any
     ) -> ShowEngine:
         state, first = create(show_id, config, products, segments, self.clock())
         await self.journal.create_show(show_id, state.title, overlay_key, first)
-        engine = ShowEngine(state, self.journal, self.bus, self.clock)
+        engine = ShowEngine(state, self.journal, self.bus, self.clock, last_at=first["at"])
         engine.history.append(first)
         self._engines[show_id] = engine
         return engine
@@ -100,17 +133,27 @@ class Shows:
     async def get(self, show_id: str) -> ShowEngine:
         """The show's engine; raises NotFound for an unknown id."""
         engine = self._engines.get(show_id)
-        if engine is not None:
+        if engine is not None and not engine.fenced:
             return engine
-        lock = self._loading.setdefault(show_id, asyncio.Lock())
-        async with lock:
-            engine = self._engines.get(show_id)
-            if engine is None:
-                engine = await self.rebuild(show_id)
-                self._engines[show_id] = engine
-        return engine
+        # Concurrent first requests share one rebuild, and a cancelled request
+        # (shield) does not cancel it for the others.
+        loading = self._loading.get(show_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(show_id))
+            self._loading[show_id] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, show_id: str) -> ShowEngine:
+        try:
+            engine = await self.rebuild(show_id)
+            self._engines[show_id] = engine
+            return engine
+        finally:
+            # Nothing is kept for an unknown id: probing random ids costs no memory.
+            self._loading.pop(show_id, None)
 
     async def rebuild(self, show_id: str) -> ShowEngine:
+        """A new engine with the state folded from the whole journal; raises NotFound."""
         if len(show_id) > 32:
             raise NotFound(f"no show {show_id!r}")
         events = await self.journal.load(show_id)
@@ -120,7 +163,7 @@ class Shows:
         for event in events:
             state = evolve(state, event)
         assert state is not None
-        engine = ShowEngine(state, self.journal, self.bus, self.clock)
+        engine = ShowEngine(state, self.journal, self.bus, self.clock, last_at=events[-1]["at"])
         engine.history.extend(events[-HISTORY:])
         return engine
 

@@ -10,31 +10,60 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from live.db import events, shows
 from live.errors import Conflict
 
-_KEYS = ("type", "seq", "at")
+# One encoder for every row: json.dumps(..., **options) builds a new one per
+# call, which is a third of the append path's Python time.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+Row = tuple[str, int, str, int, str]  # show_id, seq, type, at, data
+_COLUMNS = ("show_id", "seq", "type", "at", "data")
+
+# A batch as one statement with five array parameters: PostgreSQL parses and
+# plans it once, instead of once per row as executemany does (about 1.5x faster).
+_PG_APPEND = text(
+    "INSERT INTO events (show_id, seq, type, at, data) "
+    "SELECT CAST(:show_id AS VARCHAR), u.seq, u.type, u.at, u.data FROM unnest("
+    "CAST(:seq AS INTEGER[]), CAST(:type AS VARCHAR[]), CAST(:at AS BIGINT[]), CAST(:data AS TEXT[])"
+    ") AS u(seq, type, at, data)"
+)
+# SQLite: executemany of plain tuples through the driver skips SQLAlchemy's
+# per-row parameter processing (about 1.4x faster than a Core insert).
+_SQLITE_APPEND = "INSERT INTO events (show_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)"
 
 
-def _row(show_id: str, event: dict[str, Any]) -> dict[str, Any]:
-    data = {k: val for k, val in event.items() if k not in _KEYS}
-    return {
-        "show_id": show_id,
-        "seq": event["seq"],
-        "type": event["type"],
-        "at": event["at"],
-        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-    }
+def _rows(show_id: str, batch: Sequence[dict[str, Any]]) -> list[Row]:
+    """The table rows of events: the envelope in columns, the rest as JSON."""
+    out: list[Row] = []
+    for event in batch:
+        data = dict(event)
+        del data["type"], data["seq"], data["at"]
+        out.append((show_id, event["seq"], event["type"], event["at"], _encode(data)))
+    return out
 
 
 def _event(row: Any) -> dict[str, Any]:
     event: dict[str, Any] = {"type": row.type, "seq": row.seq, "at": row.at}
     event.update(json.loads(row.data))
     return event
+
+
+async def _insert(conn: AsyncConnection, rows: list[Row]) -> None:
+    """Insert journal rows in the caller's transaction, by the fastest path the
+    database has. Raises IntegrityError when a (show_id, seq) is taken."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        seqs, types, ats, datas = (list(col) for col in zip(*(r[1:] for r in rows)))
+        await conn.execute(_PG_APPEND, {"show_id": rows[0][0], "seq": seqs, "type": types, "at": ats, "data": datas})
+    elif dialect == "sqlite":
+        await conn.exec_driver_sql(_SQLITE_APPEND, rows)
+    else:
+        await conn.execute(insert(events), [dict(zip(_COLUMNS, r)) for r in rows])
 
 
 class FencingError(Conflict):
@@ -48,18 +77,23 @@ class Journal:
         self.engine = engine
 
     async def create_show(self, show_id: str, title: str, overlay_key: str, first: dict[str, Any]) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(shows).values(
-                    id=show_id,
-                    title=title,
-                    status="draft",
-                    overlay_key=overlay_key,
-                    created_at=first["at"],
-                    last_seq=first["seq"],
+        """Write the show's row and its first event together. Raises FencingError
+        when the id is taken (another writer created it first); then nothing is written."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(shows).values(
+                        id=show_id,
+                        title=title,
+                        status="draft",
+                        overlay_key=overlay_key,
+                        created_at=first["at"],
+                        last_seq=first["seq"],
+                    )
                 )
-            )
-            await conn.execute(insert(events), [_row(show_id, first)])
+                await _insert(conn, _rows(show_id, [first]))
+        except IntegrityError:
+            raise FencingError(f"show {show_id} already exists") from None
 
     async def append(self, show_id: str, batch: Sequence[dict[str, Any]], status: str | None = None) -> None:
         """Append events (consecutive seqs) atomically. Raises FencingError on a
@@ -71,7 +105,7 @@ class Journal:
             values["status"] = status
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(events), [_row(show_id, e) for e in batch])
+                await _insert(conn, _rows(show_id, batch))
                 await conn.execute(update(shows).where(shows.c.id == show_id).values(**values))
         except IntegrityError:
             raise FencingError(f"seq {batch[0]['seq']} of show {show_id} is already written") from None

@@ -21,8 +21,8 @@ TEMPLATES = Environment(
 )
 
 
-def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(name).render(**context)
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(**context)
     return HTMLResponse(
         html,
         status_code=status,
@@ -43,7 +43,7 @@ def page_strings(lang: str) -> tuple[dict[str, str], str]:
 
 async def index(request: Request) -> Response:
     lang = page_language(request)
-    t, t_json = page_strings(lang)
+    t, _ = page_strings(lang)
     who = await principal(request, required=False)
     shows: list[Any] = []
     if who is not None:

@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from live import auth
 from live import values as v
 from live.auth import STAFF_ROLES, Principal
 from live.compliance import check_show
 from live.csvplan import parse_rundown_csv
 from live.engine import ShowEngine
-from live.errors import Forbidden, Invalid, NotFound
+from live.errors import Forbidden, Invalid, NotFound, Unauthorized
 from live.show import parse_show_config
-from live.web import SESSION_COOKIE, body_bytes, hub, json_body, principal
+from live.web import SESSION_COOKIE, body_bytes, hub, json_object, principal
 from overlays.protocol import PUBLIC, STAFF, state_view
 
 
@@ -67,7 +68,7 @@ async def create_show(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
     require_admin(who)
-    body = await json_body(request)
+    body = await json_object(request)
     config = parse_show_config(body)
     segments = body.get("segments")
     rundown = body.get("rundown")
@@ -129,7 +130,10 @@ async def run(request: Request, who: Principal, command: dict[str, Any]) -> Resp
 async def put_products(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
-    body = v.obj(await json_body(request), "")
+    await engine_for(request, who)
+    # A wrong role is told so (403) before its body is judged (422).
+    auth.check(who.role, "products.replace")
+    body = await json_object(request)
     v.no_unknown_keys(body, {"products"}, "")
     return await run(request, who, {"type": "products.replace", "products": body.get("products")})
 
@@ -138,11 +142,12 @@ async def put_rundown(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
     await engine_for(request, who)  # 404/403 before reading a large body
+    auth.check(who.role, "rundown.replace")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in ("text/csv", "application/csv"):
         segments: Any = parse_rundown_csv(await body_bytes(request))
     else:
-        body = v.obj(await json_body(request), "")
+        body = await json_object(request)
         v.no_unknown_keys(body, {"segments"}, "")
         segments = body.get("segments")
     return await run(request, who, {"type": "rundown.replace", "segments": segments})
@@ -151,7 +156,7 @@ async def put_rundown(request: Request) -> Response:
 async def post_command(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
-    command = v.obj(await json_body(request), "")
+    command = await json_object(request)
     if command.get("type") in ("products.replace", "rundown.replace"):
         raise Invalid("use PUT …/products or PUT …/rundown for this", "type")
     return await run(request, who, command)
@@ -162,7 +167,7 @@ async def add_staff(request: Request) -> Response:
     assert who is not None
     require_admin(who)
     engine = await engine_for(request, who)
-    body = v.obj(await json_body(request), "")
+    body = await json_object(request)
     v.no_unknown_keys(body, {"name", "role"}, "")
     name = v.text(body.get("name"), "name", max_len=100)
     role = body.get("role")
@@ -186,15 +191,17 @@ async def get_state(request: Request) -> Response:
     key = request.headers.get("x-overlay-key") or request.query_params.get("key")
     h = hub(request)
     if key is not None and not request.headers.get("authorization"):
-        if not secrets.compare_digest(key, await overlay_key_of(request, show_id)):
-            raise Forbidden("wrong overlay key")
+        if not secrets.compare_digest(key.encode(), (await overlay_key_of(request, show_id)).encode()):
+            raise Unauthorized("wrong overlay key")
         engine = await h.shows.get(show_id)
-        return JSONResponse(state_view(engine.state, engine.now(), PUBLIC) | {"seq": engine.state.seq})
+        now = engine.now()
+        return JSONResponse(state_view(engine.state, now, PUBLIC) | {"seq": engine.state.seq, "server_time": now})
     who = await principal(request)
     assert who is not None
     engine = await engine_for(request, who)
-    view = state_view(engine.state, engine.now(), STAFF, check_show(engine.state, h.claims))
-    return JSONResponse(view | {"seq": engine.state.seq, "server_time": engine.now()})
+    now = engine.now()
+    view = state_view(engine.state, now, STAFF, check_show(engine.state, h.claims))
+    return JSONResponse(view | {"seq": engine.state.seq, "server_time": now})
 
 
 async def login(request: Request) -> Response:

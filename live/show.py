@@ -143,6 +143,8 @@ PRODUCT_FIELDS = {"sku", "title", "list_price", "live_price", "stock", "url", "i
 
 
 def parse_products(data: Any, field_name: str = "products") -> tuple[Product, ...]:
+    """Validate a product list (unique skus; ``live_price`` defaults to ``list_price``
+    and back); returns Products or raises Invalid naming ``products[i].field``."""
     items = v.array(data, field_name, MAX_PRODUCTS)
     out: list[Product] = []
     seen: set[str] = set()
@@ -194,8 +196,10 @@ def parse_segments(
                 raise Invalid(f"unknown sku {sku!r}: add it to the products first", f"{f}.sku")
         else:
             sku = None
-        points_raw = raw.get("talking_points", [])
-        if isinstance(points_raw, str):
+        points_raw = raw.get("talking_points")
+        if points_raw is None:
+            points_raw = []
+        elif isinstance(points_raw, str):
             points_raw = [p for p in points_raw.splitlines() if p.strip()]
         points = tuple(
             v.text(p, f"{f}.talking_points[{j}]", max_len=500)
@@ -223,6 +227,8 @@ def parse_segments(
 def parse_actions(
     data: Any, segment_sku: str | None, skus: set[str], field_name: str
 ) -> tuple[tuple[str, str | None], ...]:
+    """Validate a segment's actions (a type string or ``{type, sku?}``); ``product.pin``
+    falls back to the segment's sku. Returns ``(type, sku)`` pairs; raises Invalid."""
     items = v.array(data, field_name, 10)
     out: list[tuple[str, str | None]] = []
     for i, raw in enumerate(items):
@@ -230,6 +236,7 @@ def parse_actions(
         if isinstance(raw, str):
             raw = {"type": raw}
         raw = v.obj(raw, f)
+        v.no_unknown_keys(raw, {"type", "sku"}, f)
         kind = raw.get("type")
         if kind not in SEGMENT_ACTIONS:
             raise Invalid(f"{f}.type must be one of {', '.join(SEGMENT_ACTIONS)}", f"{f}.type")

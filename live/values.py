@@ -15,16 +15,18 @@ from live.errors import Invalid
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-MAX_MONEY = Decimal("100000000")
+MAX_MONEY = Decimal(100_000_000)
 
 
 def obj(value: Any, field: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object; raises Invalid (field ``None`` for the body)."""
     if not isinstance(value, dict):
         raise Invalid(f"{field or 'body'} must be a JSON object", field or None)
     return value
 
 
 def array(value: Any, field: str, max_items: int) -> list[Any]:
+    """``value`` if it is a list of at most ``max_items``; raises Invalid."""
     if not isinstance(value, list):
         raise Invalid(f"{field} must be a list", field)
     if len(value) > max_items:
@@ -35,38 +37,44 @@ def array(value: Any, field: str, max_items: int) -> list[Any]:
 def text(
     value: Any, field: str, *, max_len: int, min_len: int = 1, default: str | None = None
 ) -> str:
+    """The stripped string (``default`` when ``value`` is None and a default is given);
+    raises Invalid when it is not a string, too short or long, or holds control characters."""
     if value is None and default is not None:
         return default
     if not isinstance(value, str):
         raise Invalid(f"{field} must be a string", field)
-    value = value.strip()
-    if len(value) < min_len:
+    clean: str = value.strip()
+    if len(clean) < min_len:
         raise Invalid(f"{field} must not be empty", field)
-    if len(value) > max_len:
+    if len(clean) > max_len:
         raise Invalid(f"{field} is longer than {max_len} characters", field)
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+    if any(ord(c) < 32 and c not in "\n\t" for c in clean):
         raise Invalid(f"{field} contains control characters", field)
-    return value
+    return clean
 
 
 def optional_text(value: Any, field: str, *, max_len: int) -> str | None:
+    """None for null or ``""``, else ``text(value)``; raises Invalid."""
     if value is None or value == "":
         return None
     return text(value, field, max_len=max_len)
 
 
 def integer(value: Any, field: str, *, lo: int, hi: int, default: int | None = None) -> int:
+    """A whole number in ``[lo, hi]`` (a float such as ``60.0`` counts); raises Invalid."""
     if value is None and default is not None:
         return default
     # bool is an int in Python; JSON true is not a number.
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise Invalid(f"{field} must be a whole number", field)
-    if not lo <= value <= hi:
+    number: int
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        raise Invalid(f"{field} must be a whole number", field)
+    if not lo <= number <= hi:
         raise Invalid(f"{field} must be between {lo} and {hi}", field)
-    return value
+    return number
 
 
 def money(value: Any, field: str) -> str:
@@ -81,11 +89,14 @@ def money(value: Any, field: str) -> str:
         raise Invalid(f"{field} must be between 0 and {MAX_MONEY}", field)
     if amount != amount.quantize(Decimal("0.01")):
         raise Invalid(f"{field} has more than two decimal places", field)
-    return str(amount.quantize(Decimal("0.01")))
+    # "-0" is not negative, but Decimal keeps its sign: never show "-0.00".
+    return str(abs(amount).quantize(Decimal("0.01")))
 
 
 def sku(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not SKU_RE.match(value):
+    """``value`` if it is a valid sku; raises Invalid."""
+    # fullmatch: with match(), "$" would also accept a trailing newline.
+    if not isinstance(value, str) or not SKU_RE.fullmatch(value):
         raise Invalid(
             f"{field} must be 1–64 letters, digits, '.', '_' or '-' (starting with a letter or digit)",
             field,
@@ -94,12 +105,18 @@ def sku(value: Any, field: str) -> str:
 
 
 def url(value: Any, field: str, *, required: bool) -> str | None:
+    """An absolute http(s) URL, or None when empty and not required; raises Invalid."""
     if value is None or value == "":
         if required:
             raise Invalid(f"{field} is required", field)
         return None
     if not isinstance(value, str) or len(value) > 2048:
         raise Invalid(f"{field} must be an http(s) URL of at most 2048 characters", field)
+    # urlsplit silently drops tabs/newlines and leading control characters, so
+    # "java\nscript:" would parse as another scheme; the URL ends up in redirects
+    # and pages, so refuse whitespace and control characters outright.
+    if any(ord(c) <= 32 or ord(c) == 127 for c in value):
+        raise Invalid(f"{field} must not contain spaces or control characters", field)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise Invalid(f"{field} must be an http(s) URL", field)
@@ -107,14 +124,16 @@ def url(value: Any, field: str, *, required: bool) -> str | None:
 
 
 def currency(value: Any, field: str) -> str:
+    """An ISO 4217 code (``CNY`` when None); raises Invalid."""
     if value is None:
         return "CNY"
-    if not isinstance(value, str) or not CURRENCY_RE.match(value):
+    if not isinstance(value, str) or not CURRENCY_RE.fullmatch(value):
         raise Invalid(f"{field} must be a three-letter ISO 4217 code such as CNY", field)
     return value
 
 
 def no_unknown_keys(data: dict[str, Any], allowed: set[str], field: str) -> None:
+    """Raises Invalid naming the first key (sorted) not in ``allowed``."""
     extra = sorted(set(data) - allowed)
     if extra:
         where = f"{field}.{extra[0]}" if field else extra[0]

@@ -23,20 +23,25 @@ def hub(conn: HTTPConnection) -> Hub:
 
 
 async def body_bytes(request: Request) -> bytes:
+    """The raw body, at most ``MAX_BODY`` bytes; raises TooLarge (413, field ``body``).
+
+    The declared length is checked first so a huge upload is refused unread;
+    the stream is counted too, for chunked bodies that declare nothing."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB")
+        raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB")
+            raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 async def json_body(request: Request) -> Any:
+    """The body parsed as JSON; raises Invalid (field ``body``) when empty or malformed."""
     raw = await body_bytes(request)
     if not raw.strip():
         raise Invalid("the request body is empty; send JSON", "body")
@@ -44,6 +49,14 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid(f"the request body is not valid JSON: {exc}", "body") from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; raises Invalid (field ``body``) for anything else."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise Invalid("the request body must be a JSON object", "body")
+    return data
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:

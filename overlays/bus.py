@@ -8,15 +8,26 @@ has a bounded queue and one that falls behind is cut off.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from overlays.protocol import Outgoing
 
+log = logging.getLogger("live.bus")
+
+# Events a connection may have waiting before it counts as too slow. Read at
+# subscribe time (not bound as a default) so tests can make it tiny.
 QUEUE_SIZE = 2048
 
 
+class CutOff(Exception):
+    """Raised by ``Subscription.get`` once the bus has dropped a subscriber that fell behind."""
+
+
 class Subscription:
+    """One connection's bounded queue of events for one show."""
+
     def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None) -> None:
         self.bus = bus
         self.show_id = show_id
@@ -24,18 +35,31 @@ class Subscription:
         self.overflowed = False
         self.on_overflow = on_overflow
 
-    def deliver(self, item: Outgoing) -> None:
+    def deliver(self, item: Outgoing) -> bool:
+        """Queue ``item`` without waiting; returns False (and cuts this subscriber
+        off, once) when the queue is full. Never raises."""
         if self.overflowed:
-            return
+            return False
         try:
             self.queue.put_nowait(item)
+            return True
         except asyncio.QueueFull:
             self.overflowed = True
             self.bus.unsubscribe(self)
+            # What is queued would leave the client with a gap: drop it.
+            while not self.queue.empty():
+                self.queue.get_nowait()
             if self.on_overflow is not None:
-                self.on_overflow()
+                try:
+                    self.on_overflow()
+                except Exception:  # one bad callback must not stop the fan-out
+                    log.exception("overflow callback for show %s failed", self.show_id)
+            return False
 
     async def get(self) -> Outgoing:
+        """The next event; raises CutOff once this subscriber was dropped."""
+        if self.overflowed:
+            raise CutOff(self.show_id)
         return await self.queue.get()
 
     def close(self) -> None:
@@ -49,9 +73,11 @@ class MemoryBus:
         self._subs: dict[str, set[Subscription]] = {}
 
     def subscribe(
-        self, show_id: str, maxsize: int = QUEUE_SIZE, on_overflow: Callable[[], Any] | None = None
+        self, show_id: str, maxsize: int | None = None, on_overflow: Callable[[], Any] | None = None
     ) -> Subscription:
-        sub = Subscription(self, show_id, maxsize, on_overflow)
+        """A new subscription with a queue of ``maxsize`` (default ``QUEUE_SIZE``) events;
+        ``on_overflow`` is called once if it falls behind and is dropped."""
+        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow)
         self._subs.setdefault(show_id, set()).add(sub)
         return sub
 
@@ -63,13 +89,17 @@ class MemoryBus:
                 del self._subs[sub.show_id]
 
     def publish(self, show_id: str, events: list[dict[str, Any]]) -> None:
+        """Hand ``events`` to every subscriber of the show; never waits, never raises
+        for a slow subscriber (that one is cut off instead)."""
         subs = self._subs.get(show_id)
         if not subs:
             return
+        # One Outgoing per event, shared: each is encoded once per audience.
         items = [Outgoing(e) for e in events]
         for sub in list(subs):
             for item in items:
-                sub.deliver(item)
+                if not sub.deliver(item):
+                    break
 
     def count(self, show_id: str) -> int:
         return len(self._subs.get(show_id, ()))

@@ -12,6 +12,7 @@ from typing import Any
 
 from live import values as v
 from live.commands import VISIBILITY, Event
+from live.errors import Invalid
 from live.rundown import rundown_view
 from live.show import ShowState
 
@@ -29,20 +30,22 @@ def dumps(message: dict[str, Any]) -> str:
 def parse_message(text: str | bytes) -> dict[str, Any]:
     """A client message as a dict with a string ``type``; raises Invalid."""
     if len(text) > MAX_MESSAGE_BYTES:
-        raise v.Invalid(f"message larger than {MAX_MESSAGE_BYTES} bytes", "message")
+        raise Invalid(f"message larger than {MAX_MESSAGE_BYTES} bytes", "message")
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
-        raise v.Invalid("message is not valid JSON", "message") from None
+        raise Invalid("message is not valid JSON", "message") from None
     data = v.obj(data, "message")
     if not isinstance(data.get("type"), str):
-        raise v.Invalid("message needs a string 'type'", "type")
+        raise Invalid("message needs a string 'type'", "type")
     return data
 
 
 def parse_hello(data: dict[str, Any]) -> dict[str, Any]:
+    """``{token, overlay_key, last_seq}`` from a parsed hello (absent ones None);
+    raises Invalid when it is not a hello or a field is malformed."""
     if data.get("type") != "hello":
-        raise v.Invalid("the first message must be hello", "type")
+        raise Invalid("the first message must be hello", "type")
     v.no_unknown_keys(data, HELLO_FIELDS, "")
     last_seq = data.get("last_seq")
     return {
@@ -83,6 +86,7 @@ def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[st
 def snapshot(
     state: ShowState, now: int, audience: str, epoch: str, warnings: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
+    """The ``snapshot`` message: ``seq``, ``epoch``, ``server_time`` and ``state``."""
     return {
         "type": "snapshot",
         "seq": state.seq,
@@ -109,7 +113,7 @@ class Outgoing:
     """One published event, encoded at most once per audience however many
     connections send it (fan-out to thousands must not re-encode per socket)."""
 
-    __slots__ = ("event", "seq", "_encoded")
+    __slots__ = ("_encoded", "event", "seq")
 
     def __init__(self, event: Event) -> None:
         self.event = event

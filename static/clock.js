@@ -99,11 +99,13 @@
       this.pinger = setInterval(function () { self.ping(); }, 15000);
       return;
     }
-    if (msg.type === "command.result" || (msg.type === "error" && msg.request_id)) {
+    if (msg.type === "command.result" || msg.type === "claim.result" || (msg.type === "error" && msg.request_id)) {
       var p = this.pending[msg.request_id];
       if (p) {
         delete this.pending[msg.request_id];
         if (msg.type === "error") p.reject(msg); else p.resolve(msg);
+      } else if (this.opts.onMessage) {
+        this.opts.onMessage(msg);
       }
       return;
     }
@@ -126,6 +128,12 @@
     for (var i = 0; i < 5; i++) setTimeout(function () { self.ping(); }, i * 200);
   };
 
+  // Fire and forget (likes, shares): no answer is awaited.
+  ShowSocket.prototype.post = function (msg) {
+    if (this.ws && this.ws.readyState === 1) { this.ws.send(JSON.stringify(msg)); return true; }
+    return false;
+  };
+
   ShowSocket.prototype.send = function (msg) {
     var self = this;
     return new Promise(function (resolve, reject) {
@@ -133,7 +141,7 @@
         reject({code: "DISCONNECTED", message: "not connected"});
         return;
       }
-      var id = "r" + (self.nextId++);
+      var id = msg.request_id || ("r" + (self.nextId++));
       msg.request_id = id;
       self.pending[id] = {resolve: resolve, reject: reject};
       self.ws.send(JSON.stringify(msg));

@@ -1,0 +1,141 @@
+"""The permission matrix (live.auth.PERMISSIONS), cell by cell over HTTP.
+
+Each cell puts a show in a state where the command is valid, sends it with a
+token of the role, and expects success when the matrix allows it and 403
+(with nothing written) when it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from live.auth import PERMISSIONS, ROLES, STAFF_ROLES, allowed
+from live.commands import COMMANDS, SETUP_COMMANDS
+from tests.conftest import ADMIN, PRODUCTS, SEGMENTS, admin_headers, new_show
+
+Setup = Callable[[TestClient, str], None]
+
+
+def admin_command(client: TestClient, sid: str, body: dict[str, Any]) -> None:
+    r = client.post(f"/api/shows/{sid}/commands", json=body, headers=admin_headers())
+    assert r.status_code == 200, r.text
+
+
+def draft(client: TestClient, sid: str) -> None:
+    pass
+
+
+def live(client: TestClient, sid: str) -> None:
+    admin_command(client, sid, {"type": "show.start"})
+
+
+def live_on_second(client: TestClient, sid: str) -> None:
+    live(client, sid)
+    admin_command(client, sid, {"type": "segment.next"})
+
+
+def pinned(client: TestClient, sid: str) -> None:
+    admin_command(client, sid, {"type": "product.pin", "sku": "B2"})
+
+
+# command → (state it needs, how to send it: (method, path suffix, JSON body))
+CELLS: dict[str, tuple[Setup, tuple[str, str, dict[str, Any]]]] = {
+    "show.start": (draft, ("POST", "commands", {"type": "show.start"})),
+    "show.end": (live, ("POST", "commands", {"type": "show.end"})),
+    "segment.next": (live, ("POST", "commands", {"type": "segment.next"})),
+    "segment.previous": (live_on_second, ("POST", "commands", {"type": "segment.previous"})),
+    "segment.goto": (live, ("POST", "commands", {"type": "segment.goto", "index": 2})),
+    "segment.extend": (live, ("POST", "commands", {"type": "segment.extend", "seconds": 60})),
+    "product.pin": (live, ("POST", "commands", {"type": "product.pin", "sku": "B2"})),
+    "product.unpin": (pinned, ("POST", "commands", {"type": "product.unpin"})),
+    "products.replace": (live, ("PUT", "products", {"products": PRODUCTS})),
+    "rundown.replace": (draft, ("PUT", "rundown", {"segments": SEGMENTS[:2]})),
+}
+
+
+def token_for(client: TestClient, sid: str, role: str) -> str:
+    if role == "admin":
+        return ADMIN
+    r = client.post(f"/api/shows/{sid}/staff", json={"name": f"a {role}", "role": role}, headers=admin_headers())
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+def seq_of(client: TestClient, sid: str) -> int:
+    return int(client.get(f"/api/shows/{sid}/state", headers=admin_headers()).json()["seq"])
+
+
+def test_every_command_has_a_row_and_a_cell() -> None:
+    # A new command must join the matrix (and this test's setups) to be usable.
+    assert set(PERMISSIONS) == set(COMMANDS) | set(SETUP_COMMANDS)
+    assert set(CELLS) == set(PERMISSIONS)
+    assert all(roles <= set(ROLES) for roles in PERMISSIONS.values())
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("command_type", sorted(PERMISSIONS))
+def test_permission_cell(client: TestClient, command_type: str, role: str) -> None:
+    sid = new_show(client)["id"]
+    setup, (method, suffix, body) = CELLS[command_type]
+    setup(client, sid)
+    token = token_for(client, sid, role)
+    before = seq_of(client, sid)
+    r = client.request(method, f"/api/shows/{sid}/{suffix}", json=body, headers={"Authorization": f"Bearer {token}"})
+    if allowed(role, command_type):
+        assert r.status_code == 200, r.text
+        events = r.json()["events"]
+        assert events and seq_of(client, sid) == before + len(events)
+    else:
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "FORBIDDEN"
+        assert seq_of(client, sid) == before
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_only_admin_creates_shows(client: TestClient, role: str) -> None:
+    sid = new_show(client)["id"]
+    token = token_for(client, sid, role)
+    r = client.post("/api/shows", json={"title": "Mine"}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "FORBIDDEN"
+    assert len(client.get("/api/shows", headers=admin_headers()).json()["shows"]) == 1
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_only_admin_adds_staff(client: TestClient, role: str) -> None:
+    sid = new_show(client)["id"]
+    token = token_for(client, sid, role)
+    r = client.post(f"/api/shows/{sid}/staff", json={"name": "Eve", "role": "assistant"},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_reads_its_show_and_state(client: TestClient, role: str) -> None:
+    sid = new_show(client)["id"]
+    headers = {"Authorization": f"Bearer {token_for(client, sid, role)}"}
+    r = client.get(f"/api/shows/{sid}/state", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["show"]["id"] == sid and "talking_points" in r.json()["rundown"]["segments"][0]
+    assert client.get(f"/api/shows/{sid}", headers=headers).status_code == 200
+
+
+def test_permissions_doc_matches_the_matrix() -> None:
+    from scripts.permissions_doc import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m scripts.permissions_doc"
+
+
+def test_permissions_doc_check_fails_when_out_of_date(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scripts import permissions_doc
+
+    stale = tmp_path / "permissions.md"
+    stale.write_text("# old\n", encoding="utf-8")
+    monkeypatch.setattr(permissions_doc, "DOC", stale)
+    assert permissions_doc.main(["--check"]) == 1
+    assert permissions_doc.main([]) == 0
+    assert permissions_doc.main(["--check"]) == 0
+    assert stale.read_text(encoding="utf-8") == permissions_doc.render()

@@ -1,0 +1,50 @@
+"""Every setting is an environment variable documented in the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from server import SETTINGS, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = {m.group(1) for m in re.finditer(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE)}
+    declared = {s.name for s in SETTINGS}
+    assert declared - table == set(), "settings missing from the README's table"
+    assert table - declared == set(), "README documents settings the server does not declare"
+
+
+def test_every_environment_variable_read_in_code_is_declared() -> None:
+    names: set[str] = set()
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("live/*.py"), *ROOT.glob("overlays/*.py"),
+                 *ROOT.glob("stats/*.py"), *ROOT.glob("tests/**/*.py"), *ROOT.glob("scripts/**/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r"environ(?:\.get)?\(?\[?\s*\"((?:LIVE|DATABASE|REDIS)_[A-Z_]+)\"", text))
+        names |= set(re.findall(r"Setting\(\"([A-Z_]+)\"", text))
+    declared = {s.name for s in SETTINGS}
+    assert names - declared == set()
+
+
+def test_settings_come_from_the_environment() -> None:
+    s = Settings.from_env({"LIVE_PORT": "9001", "LIVE_HOST": "0.0.0.0", "DATABASE_URL": "sqlite:////tmp/x.db",
+                           "LIVE_ALLOWED_ORIGINS": "https://a.example, https://b.example/", "LIVE_DEMO": "0"})
+    assert (s.port, s.host, s.database_url, s.demo) == (9001, "0.0.0.0", "sqlite:////tmp/x.db", False)
+    assert s.allowed_origins == frozenset({"https://a.example", "https://b.example"})
+
+
+def test_defaults_serve_on_localhost_with_sqlite_under_data() -> None:
+    s = Settings.from_env({})
+    assert (s.host, s.port, s.redis_url) == ("127.0.0.1", 8000, None)
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("data/live.db")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http", "-1"])
+def test_a_bad_port_stops_the_server_with_a_message(port: str) -> None:
+    with pytest.raises(SystemExit, match="LIVE_PORT"):
+        Settings.from_env({"LIVE_PORT": port})
