@@ -58,6 +58,7 @@ SETTINGS = (
     Setting("LIVE_PUBLIC_URL", None, "base URL printed in links (default http://LIVE_HOST:LIVE_PORT)"),
     Setting("LIVE_ALLOWED_ORIGINS", "", "extra browser origins allowed, comma-separated"),
     Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
+    Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
     Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
     Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
     Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL/Redis tests fail instead of skip"),
@@ -78,6 +79,7 @@ class Settings:
     public_url: str | None = None
     allowed_origins: frozenset[str] = frozenset()
     claims_file: str | None = None
+    banned_words_file: str | None = None
     demo: bool = True
     log_level: str = "INFO"
     print_links: bool = False
@@ -109,6 +111,7 @@ class Settings:
             public_url=get("LIVE_PUBLIC_URL"),
             allowed_origins=frozenset(o.strip().rstrip("/") for o in (get("LIVE_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
             claims_file=get("LIVE_CLAIMS_FILE"),
+            banned_words_file=get("LIVE_BANNED_WORDS_FILE"),
             demo=get("LIVE_DEMO") not in ("0", "false", "no"),
             log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
         )
@@ -161,9 +164,12 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         secret = settings.secret or (await kept_secret(engine, "secret", lambda: secrets.token_hex(32)))[0]
         claims_path = Path(settings.claims_file) if settings.claims_file else ROOT / "live" / "data" / "claims.txt"
         claims = parse_word_list(claims_path.read_text(encoding="utf-8"))
+        banned_path = (Path(settings.banned_words_file) if settings.banned_words_file
+                       else ROOT / "live" / "data" / "banned_words.txt")
+        banned = parse_word_list(banned_path.read_text(encoding="utf-8"))
         accounts = Accounts(engine, clock, admin_hash)
         hub = Hub(
-            shows=Shows(journal, bus, clock),
+            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned),
             journal=journal,
             accounts=accounts,
             bus=bus,
@@ -186,16 +192,19 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         try:
             yield {"hub": hub}
         finally:
+            await hub.shows.close()
             await bus.close()
             await engine.dispose()
 
     from live.panel import routes as panel_routes
     from live.routes import routes as api_routes
+    from overlays.http import routes as viewer_routes
     from overlays.routes import routes as socket_routes
 
     routes = [
         *api_routes,
         *socket_routes,
+        *viewer_routes,
         *panel_routes,
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
     ]

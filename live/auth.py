@@ -16,6 +16,7 @@ ROLES = ("admin", *STAFF_ROLES)
 
 _RUN = frozenset({"admin", "host", "assistant"})
 _PLAN = frozenset({"admin", "assistant"})
+_MODERATE = frozenset({"admin", "assistant", "moderator"})
 
 # command type → roles that may send it
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -29,6 +30,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "product.unpin": _RUN,
     "products.replace": _PLAN,
     "rundown.replace": _PLAN,
+    "flash_sale.open": _PLAN,
+    "flash_sale.close": _PLAN,
+    "draw.open": _PLAN,
+    "draw.close": _PLAN,
+    "draw.reroll": _PLAN,
+    "likes.goal": _PLAN,
+    "comment.pin": _MODERATE,
+    "comment.delete": _MODERATE,
+    "viewer.mute": _MODERATE,
 }
 
 # read access: every staff role reads the show and its state
@@ -79,3 +89,17 @@ class Principal:
 
     def __repr__(self) -> str:  # never includes a token
         return f"Principal({self.role!r}, {self.show_id!r}, {self.name!r})"
+
+
+def viewer_token(secret: bytes, show_id: str, viewer_id: str) -> str:
+    """A viewer's token: their id and an HMAC over (show, id). Nothing is stored."""
+    mac = hmac.new(secret, f"viewer:{show_id}:{viewer_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"vw_{viewer_id}.{mac}"
+
+
+def viewer_of(secret: bytes, show_id: str, token: str) -> str | None:
+    """The viewer id a token was issued for on this show, or None."""
+    if not token.startswith("vw_") or "." not in token or len(token) > 100:
+        return None
+    viewer_id = token[3:].split(".", 1)[0]
+    return viewer_id if hmac.compare_digest(viewer_token(secret, show_id, viewer_id), token) else None

@@ -8,11 +8,14 @@ event and ``decide`` never changes state itself.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
+from live import audience
 from live import values as v
 from live.errors import Conflict, Invalid
+from live.ledger import Ledger
 from live.rundown import switch
 from live.show import (
     ShowState,
@@ -23,6 +26,7 @@ from live.show import (
 )
 
 Event = dict[str, Any]
+Ctx = dict[str, Any]  # what the shell injects: keys starting with "_" (see live/audience.py)
 
 # Commands staff send to POST /commands and over the control socket.
 COMMANDS = (
@@ -34,12 +38,26 @@ COMMANDS = (
     "segment.extend",
     "product.pin",
     "product.unpin",
+    "flash_sale.open",
+    "flash_sale.close",
+    "draw.open",
+    "draw.close",
+    "draw.reroll",
+    "likes.goal",
+    "comment.pin",
+    "comment.delete",
+    "viewer.mute",
 )
+# What a viewer's socket (or the claims endpoint) may send on the viewer's behalf.
+VIEWER_ACTIONS = ("viewer.join", "viewer.comment", "viewer.share", "flash_sale.claim")
+# Sent by the server itself: registration, leaves after the grace period, the tick.
+SYSTEM_COMMANDS = ("viewer.register", "viewer.leave", "tick")
 # Set-up commands issued by the PUT endpoints.
 SETUP_COMMANDS = ("products.replace", "rundown.replace")
 
-# Who may see each event: "public" (everyone, overlays and viewers included)
-# or "staff". Anything not listed is staff-only.
+# Who may see each event: "public" (everyone, overlays and viewers included),
+# "staff", or "internal" (journal only: presence, claims, registrations).
+# Anything not listed is staff-only. Keys starting with "_" never leave the server.
 VISIBILITY = {
     "show.created": "staff",
     "products.replaced": "public",
@@ -50,6 +68,26 @@ VISIBILITY = {
     "product.pinned": "public",
     "product.unpinned": "public",
     "show.ended": "public",
+    "viewer.registered": "internal",
+    "viewer.joined": "internal",
+    "viewer.left": "internal",
+    "viewer.shared": "internal",
+    "viewer.muted": "staff",
+    "viewers.tick": "public",
+    "likes.tick": "public",
+    "likes.goal": "public",
+    "likes.goal_reached": "public",
+    "comment.new": "public",
+    "comment.deleted": "public",
+    "comment.pinned": "public",
+    "flash_sale.opened": "public",
+    "flash_sale.claimed": "internal",
+    "flash_sale.stock": "public",
+    "flash_sale.closed": "public",
+    "draw.opened": "public",
+    "draw.entries": "public",
+    "draw.closed": "public",
+    "draw.rerolled": "public",
 }
 
 MAX_EXTEND_SECONDS = 3600
@@ -90,7 +128,11 @@ def decide(state: ShowState, command: Any, now: int) -> list[Event]:
     handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
         raise Invalid(f"unknown command type {kind!r}", "type")
-    return handler(state, cmd, now)
+    # The shell's context travels in "_" keys; the handlers see the rest.
+    ctx = {k: val for k, val in cmd.items() if k.startswith("_")}
+    if ctx:
+        cmd = {k: val for k, val in cmd.items() if not k.startswith("_")}
+    return handler(state, cmd, now, ctx)
 
 
 # -- handlers ------------------------------------------------------------------
@@ -103,53 +145,69 @@ def _need_live(state: ShowState, what: str) -> None:
         raise Conflict(f"{what}: the show has ended")
 
 
-def _go(state: ShowState, to: int, reason: str) -> list[Event]:
-    """Events that put segment ``to`` on air, then its actions, in the same step."""
-    events: list[Event] = [{"type": "segment.changed", "from": state.current, "to": to, "reason": reason}]
-    for action, sku in state.segments[to].actions:
-        if action == "product.pin" and sku is not None and state.product(sku) is not None:
-            events.append({"type": "product.pinned", "sku": sku, "by_segment": to})
+def _go(state: ShowState, to: int, reason: str, now: int, ctx: Ctx, first: list[Event] | None = None) -> list[Event]:
+    """Events that put segment ``to`` on air, then its actions, in the same step.
+    An action that cannot run now (a sale already open for the sku) is skipped:
+    moving on must never fail because of it."""
+    events: list[Event] = list(first or [])
+    events.append({"type": "segment.changed", "from": state.current, "to": to, "reason": reason})
+    for action, arg in state.segments[to].actions:
+        seq = state.seq + len(events) + 1  # the seq this action's event will get
+        if action == "product.pin" and arg is not None and state.product(arg) is not None:
+            events.append({"type": "product.pinned", "sku": arg, "by_segment": to})
         elif action == "product.unpin":
             events.append({"type": "product.unpinned", "by_segment": to})
+        elif action == "flash_sale.open" and arg is not None:
+            event = audience.segment_sale(state, json.loads(arg), now, seq)
+            if event is not None:
+                events.append(event | {"by_segment": to})
+        elif action == "draw.open" and arg is not None and ctx.get("_seed"):
+            events.append(audience.segment_draw(state, json.loads(arg), now, ctx["_seed"], seq) | {"by_segment": to})
     return events
 
 
-def _start(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _start(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type"}, "")
     if state.status == "live":
         raise Conflict("the show is already live")
     if state.status == "ended":
         raise Conflict("the show has ended; it cannot start again")
-    events: list[Event] = [{"type": "show.started"}]
-    if state.segments:
-        events += _go(state, 0, "start")
+    if not state.segments:
+        return [{"type": "show.started"}]
+    # segment 0's actions run as on a live show: fold show.started first
+    started = replace(state, status="live")
+    return _go(started, 0, "start", now, ctx, first=[{"type": "show.started"}])
+
+
+def _end(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
+    v.no_unknown_keys(cmd, {"type"}, "")
+    _need_live(state, "show.end")
+    events: list[Event] = [{"type": "show.ended", "from": state.current}]
+    for sale in state.ledger.sales.values():
+        if sale.status != "closed":
+            events.append({"type": "flash_sale.closed", "sale_id": sale.id, "reason": "show_ended",
+                           "remaining": sale.remaining})
     return events
 
 
-def _end(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
-    v.no_unknown_keys(cmd, {"type"}, "")
-    _need_live(state, "show.end")
-    return [{"type": "show.ended", "from": state.current}]
-
-
-def _next(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _next(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type"}, "")
     _need_live(state, "segment.next")
     to = 0 if state.current is None else state.current + 1
     if to >= len(state.segments):
         raise Conflict("this is the last segment; send show.end to finish the show")
-    return _go(state, to, "next")
+    return _go(state, to, "next", now, ctx)
 
 
-def _previous(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _previous(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type"}, "")
     _need_live(state, "segment.previous")
     if state.current is None or state.current == 0:
         raise Conflict("this is the first segment; there is none before it")
-    return _go(state, state.current - 1, "previous")
+    return _go(state, state.current - 1, "previous", now, ctx)
 
 
-def _goto(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _goto(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type", "index"}, "")
     _need_live(state, "segment.goto")
     if not state.segments:
@@ -157,10 +215,10 @@ def _goto(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
     index = v.integer(cmd.get("index"), "index", lo=0, hi=len(state.segments) - 1)
     if index == state.current:
         raise Conflict(f"segment {index} is already on air")
-    return _go(state, index, "goto")
+    return _go(state, index, "goto", now, ctx)
 
 
-def _extend(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _extend(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type", "seconds", "index"}, "")
     _need_live(state, "segment.extend")
     seconds = v.integer(cmd.get("seconds"), "seconds", lo=-MAX_EXTEND_SECONDS, hi=MAX_EXTEND_SECONDS)
@@ -184,7 +242,7 @@ def _extend(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
     return [{"type": "segment.extended", "index": index, "seconds": seconds, "extended_seconds": total}]
 
 
-def _pin(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _pin(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type", "sku"}, "")
     if state.status == "ended":
         raise Conflict("the show has ended")
@@ -196,7 +254,7 @@ def _pin(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
     return [{"type": "product.pinned", "sku": sku}]
 
 
-def _unpin(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _unpin(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type"}, "")
     if state.status == "ended":
         raise Conflict("the show has ended")
@@ -205,7 +263,7 @@ def _unpin(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
     return [{"type": "product.unpinned"}]
 
 
-def _replace_products(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _replace_products(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type", "products"}, "")
     if state.status == "ended":
         raise Conflict("the show has ended")
@@ -221,7 +279,7 @@ def _replace_products(state: ShowState, cmd: dict[str, Any], now: int) -> list[E
     return [{"type": "products.replaced", "products": [p.to_dict() for p in products]}]
 
 
-def _replace_rundown(state: ShowState, cmd: dict[str, Any], now: int) -> list[Event]:
+def _replace_rundown(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     """Before the show: the whole rundown. While live: only what comes after the
     segment on air (segments up to and including it stay as they are)."""
     v.no_unknown_keys(cmd, {"type", "segments"}, "")
@@ -249,6 +307,7 @@ _HANDLERS = {
     "product.unpin": _unpin,
     "products.replace": _replace_products,
     "rundown.replace": _replace_rundown,
+    **audience.HANDLERS,
 }
 
 
@@ -271,6 +330,8 @@ def evolve(state: ShowState | None, event: Event) -> ShowState:
             language=show.get("language", "zh-CN"),
             like_goal=show.get("like_goal"),
             benchmark=show.get("benchmark", "default"),
+            stream_url=show.get("stream_url"),
+            ledger=Ledger(like_goal=show.get("like_goal")),
             products=tuple(product_from_dict(p) for p in event["products"]),
             segments=tuple(segment_from_plan(s) for s in event["segments"]),
             seq=event["seq"],
@@ -298,5 +359,7 @@ def evolve(state: ShowState | None, event: Event) -> ShowState:
         keep = event["from_index"]
         new = tuple(segment_from_plan(s) for s in event["segments"])
         return replace(state, segments=state.segments[:keep] + new)
-    # Events this version does not know (written by a newer one) change nothing.
+    # The audience's events change the ledger in place; events this version
+    # does not know (written by a newer one) change nothing.
+    audience.evolve(state, event)
     return state

@@ -11,8 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from typing import Any
+
+from live import values as v
+from live.errors import Invalid
 
 TWO64 = 2**64
+MAX_DRAW_WINNERS = 1000
+ELIGIBILITY_KEYS = {"present", "keyword", "liked", "watched_seconds", "bought_items", "exclude_staff"}
 
 
 def commitment(seed: bytes) -> str:
@@ -68,3 +74,41 @@ def mask_nickname(nickname: str) -> str:
     if not nickname:
         return "**"
     return nickname[0] + "**"
+
+
+# -- parsing draw.open -----------------------------------------------------------
+
+
+def parse_eligibility(raw: Any, field: str) -> dict[str, Any]:
+    if raw is None:
+        return {"present": True, "exclude_staff": True}
+    raw = v.obj(raw, field)
+    v.no_unknown_keys(raw, ELIGIBILITY_KEYS, field)
+    out: dict[str, Any] = {"exclude_staff": raw.get("exclude_staff", True) is not False}
+    if raw.get("present"):
+        out["present"] = True
+    if raw.get("liked"):
+        out["liked"] = True
+    if raw.get("keyword") is not None:
+        out["keyword"] = v.text(raw["keyword"], f"{field}.keyword", max_len=50)
+    if raw.get("watched_seconds") is not None:
+        out["watched_seconds"] = v.integer(raw["watched_seconds"], f"{field}.watched_seconds", lo=1, hi=24 * 3600)
+    if raw.get("bought_items") is not None:
+        out["bought_items"] = v.integer(raw["bought_items"], f"{field}.bought_items", lo=1, hi=10**6)
+    return out
+
+
+def parse_draw(cmd: dict[str, Any], field: str = "") -> dict[str, Any]:
+    v.no_unknown_keys(cmd, {"type", "prize", "winners", "eligibility", "entry_seconds", "trigger", "kind"}, field)
+    pre = f"{field}." if field else ""
+    kind = cmd.get("kind", "draw")
+    if kind not in ("draw", "lucky_bag"):
+        raise Invalid("kind must be 'draw' or 'lucky_bag'", f"{pre}kind")
+    entry = cmd.get("entry_seconds")
+    return {
+        "prize": v.text(cmd.get("prize"), f"{pre}prize", max_len=100),
+        "winners": v.integer(cmd.get("winners"), f"{pre}winners", lo=1, hi=MAX_DRAW_WINNERS, default=1),
+        "eligibility": parse_eligibility(cmd.get("eligibility"), f"{pre}eligibility"),
+        "entry_seconds": None if entry is None else v.integer(entry, f"{pre}entry_seconds", lo=5, hi=6 * 3600),
+        "kind": kind,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -16,19 +17,27 @@ from live.i18n import strings
 from live.web import hub, page_language, principal
 
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=FileSystemLoader([Path(__file__).parent / "templates", Path(__file__).parent.parent / "overlays" / "templates"]),
     autoescape=select_autoescape(["html"]),
 )
 
 
-def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(template: str, status: int = 200, csp_media: str | None = None, frames: bool = False,
+           **context: Any) -> HTMLResponse:
+    """A page with a strict Content-Security-Policy: scripts only from /static, so a
+    comment that slipped into the HTML as markup still could not run."""
     html = TEMPLATES.get_template(template).render(**context)
+    media = "'self'"
+    if csp_media:
+        parts = urlsplit(csp_media)
+        media += f" {parts.scheme}://{parts.netloc}"
     return HTMLResponse(
         html,
         status_code=status,
         headers={
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            "Content-Security-Policy": f"default-src 'self'; img-src 'self' https: data:; media-src {media} blob:; "
+            f"connect-src 'self'; frame-ancestors {'*' if frames else chr(39) + 'none' + chr(39)}; "
+            "base-uri 'none'; form-action 'self'",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         },

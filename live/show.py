@@ -5,16 +5,22 @@ All values are frozen; the engine replaces them, never mutates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from live import values as v
 from live.errors import Invalid
+from live.flash_sales import parse_open
+from live.ledger import Ledger
+from live.lucky_draws import parse_draw
 
 STATUSES = ("draft", "live", "ended")
 SEGMENT_KINDS = ("warmup", "product", "interaction", "break", "closing")
 # Commands a segment may run when it goes live (more join as features land).
-SEGMENT_ACTIONS = ("product.pin", "product.unpin")
+SEGMENT_ACTIONS = ("product.pin", "product.unpin", "flash_sale.open", "draw.open")
+# Actions whose parameters travel as canonical JSON in the action's second slot.
+PARAM_ACTIONS = ("flash_sale.open", "draw.open")
 
 MAX_PRODUCTS = 1000
 MAX_SEGMENTS = 500
@@ -53,7 +59,9 @@ class Segment:
     planned_seconds: int
     sku: str | None = None
     talking_points: tuple[str, ...] = ()
-    actions: tuple[tuple[str, str | None], ...] = ()  # (command type, sku)
+    # (command type, argument): the sku for product.pin, canonical JSON of the
+    # parameters for flash_sale.open and draw.open, None for product.unpin
+    actions: tuple[tuple[str, str | None], ...] = ()
     extended_seconds: int = 0
     started_at: int | None = None  # first time on air
     ended_at: int | None = None  # last time it left the air
@@ -67,7 +75,7 @@ class Segment:
             "sku": self.sku,
             "planned_seconds": self.planned_seconds,
             "talking_points": list(self.talking_points),
-            "actions": [{"type": t, "sku": s} if s else {"type": t} for t, s in self.actions],
+            "actions": [action_dict(t, s) for t, s in self.actions],
         }
 
 
@@ -90,6 +98,9 @@ class ShowState:
     current: int | None = None
     pinned_sku: str | None = None
     seq: int = 0
+    stream_url: str | None = None
+    # viewers, likes, comments, sales, draws: mutable, changed only by evolve (see live/ledger.py)
+    ledger: Ledger = field(default_factory=Ledger)
 
     def product(self, sku: str) -> Product | None:
         for p in self.products:
@@ -107,6 +118,7 @@ class ShowState:
             "language": self.language,
             "like_goal": self.like_goal,
             "benchmark": self.benchmark,
+            "stream_url": self.stream_url,
         }
 
 
@@ -114,7 +126,7 @@ class ShowState:
 
 SHOW_FIELDS = {
     "title", "scheduled_start", "currency", "timezone", "language", "like_goal",
-    "benchmark", "products", "rundown", "segments",
+    "benchmark", "products", "rundown", "segments", "stream_url",
 }
 
 
@@ -136,6 +148,7 @@ def parse_show_config(data: Any) -> dict[str, Any]:
         "language": language,
         "like_goal": None if like_goal is None else v.integer(like_goal, "like_goal", lo=1, hi=10**9),
         "benchmark": v.text(data.get("benchmark"), "benchmark", max_len=64, default="default"),
+        "stream_url": v.url(data.get("stream_url"), "stream_url", required=False),
     }
 
 
@@ -236,10 +249,13 @@ def parse_actions(
         if isinstance(raw, str):
             raw = {"type": raw}
         raw = v.obj(raw, f)
-        v.no_unknown_keys(raw, {"type", "sku"}, f)
         kind = raw.get("type")
         if kind not in SEGMENT_ACTIONS:
             raise Invalid(f"{f}.type must be one of {', '.join(SEGMENT_ACTIONS)}", f"{f}.type")
+        if kind in PARAM_ACTIONS:
+            out.append((kind, _param_action(kind, raw, segment_sku, skus, f)))
+            continue
+        v.no_unknown_keys(raw, {"type", "sku"}, f)
         sku: str | None = None
         if kind == "product.pin":
             sku = raw.get("sku") or segment_sku
@@ -252,6 +268,38 @@ def parse_actions(
     return tuple(out)
 
 
+def _param_action(kind: str, raw: dict[str, Any], segment_sku: str | None, skus: set[str], f: str) -> str:
+    """Validate a flash_sale.open / draw.open action; returns its canonical JSON."""
+    if kind == "flash_sale.open":
+        sku = raw.get("sku") or segment_sku
+        if sku is None:
+            raise Invalid("flash_sale.open needs a sku (on the action or the segment)", f"{f}.sku")
+        sku = v.sku(sku, f"{f}.sku")
+        if sku not in skus:
+            raise Invalid(f"unknown sku {sku!r}", f"{f}.sku")
+        body = {**raw, "sku": sku}
+        try:
+            spec = parse_open(body, raw.get("price") or "0")
+        except Invalid as exc:
+            raise Invalid(exc.message, f"{f}.{exc.field}" if exc.field else f) from None
+        params: dict[str, Any] = {k: spec[k] for k in ("sku", "stock", "per_viewer_limit", "duration_seconds")}
+        if raw.get("price") is not None:
+            params["price"] = spec["price"]
+        if spec["opens_in_seconds"]:
+            params["opens_in_seconds"] = spec["opens_in_seconds"]
+    else:
+        spec = parse_draw(raw, f)
+        params = {k: spec[k] for k in ("prize", "winners", "eligibility", "entry_seconds", "kind")}
+    return json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def action_dict(kind: str, arg: str | None) -> dict[str, Any]:
+    """An action as the plan shows it (and as ``parse_actions`` reads it back)."""
+    if kind in PARAM_ACTIONS and arg is not None:
+        return {"type": kind, **json.loads(arg)}
+    return {"type": kind, "sku": arg} if arg else {"type": kind}
+
+
 def segment_from_plan(plan: dict[str, Any]) -> Segment:
     """Rebuild a Segment from ``Segment.plan_dict()`` (already validated when journaled)."""
     return Segment(
@@ -260,8 +308,15 @@ def segment_from_plan(plan: dict[str, Any]) -> Segment:
         sku=plan.get("sku"),
         planned_seconds=plan["planned_seconds"],
         talking_points=tuple(plan.get("talking_points", ())),
-        actions=tuple((a["type"], a.get("sku")) for a in plan.get("actions", ())),
+        actions=tuple(_action_from_plan(a) for a in plan.get("actions", ())),
     )
+
+
+def _action_from_plan(a: dict[str, Any]) -> tuple[str, str | None]:
+    if a["type"] in PARAM_ACTIONS:
+        params = {k: val for k, val in a.items() if k != "type"}
+        return a["type"], json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return a["type"], a.get("sku")
 
 
 def product_from_dict(d: dict[str, Any]) -> Product:

@@ -117,3 +117,30 @@ def page_language(conn: HTTPConnection) -> str:
         if tag.startswith("en"):
             return "en"
     return "en"
+
+
+class RateLimiter:
+    """Token buckets by key (a client address), in memory, on the monotonic clock.
+    Bounded: the oldest keys are forgotten past ``max_keys``."""
+
+    def __init__(self, per_minute: float, burst: float, max_keys: int = 100_000) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str) -> bool:
+        import time
+
+        now = time.monotonic()
+        tokens, stamp = self._buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        allowed = tokens >= 1
+        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+        if len(self._buckets) > self.max_keys:
+            self._buckets.pop(next(iter(self._buckets)))
+        return allowed
+
+
+def client_key(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "unknown"

@@ -73,14 +73,34 @@ def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[st
         "rundown": rundown_view(state, now, staff=staff),
         "products": [p.to_dict() for p in state.products],
         "pinned_sku": state.pinned_sku,
-        "flash_sales": [],
-        "draws": [],
-        "likes": {"total": 0, "goal": state.like_goal},
-        "viewers": {"now": 0},
+        **audience_view(state, now, staff),
     }
     if staff:
         view["compliance"] = warnings or []
     return view
+
+
+def audience_view(state: ShowState, now: int, staff: bool) -> dict[str, Any]:
+    """Flash sales, draws, likes, viewers and recent comments for a snapshot."""
+    ledger = state.ledger
+    draws = []
+    for d in ledger.draws.values():
+        view = d.view(now)
+        if view["entries"] is None:
+            view["entries"] = ledger.announced_entries.get(d.id, 0)
+        draws.append(view)
+    comments = ledger.comments[-(100 if staff else 30):]
+    pinned = None
+    if ledger.pinned_comment is not None:
+        pinned = ledger.comments[ledger.comment_index[ledger.pinned_comment]].view(staff=False)
+    return {
+        "flash_sales": [s.view(now) for s in ledger.sales.values()],
+        "draws": draws,
+        "likes": {"total": ledger.likes_total, "goal": ledger.like_goal, "reached": ledger.like_goal_reached},
+        "viewers": {"now": ledger.present, "peak": ledger.peak},
+        "comments": [c.view(staff) for c in comments if staff or not (c.hidden or c.deleted)],
+        "pinned_comment": pinned,
+    }
 
 
 def snapshot(
@@ -96,9 +116,19 @@ def snapshot(
     }
 
 
+# Fields of public events that only staff see (viewer ids; why a comment was hidden).
+_STAFF_ONLY_FIELDS = ("viewer_id", "pseudonym", "hidden", "flagged")
+
+
 def for_audience(event: Event, audience: str) -> Event | None:
-    """The event as ``audience`` may see it, or None when it is not theirs."""
+    """The event as ``audience`` may see it, or None when it is not theirs.
+    Keys starting with "_" (draw seeds before the reveal, entrant lists, who
+    liked) never leave the server; "internal" events reach no socket."""
     visibility = VISIBILITY.get(event["type"], STAFF)
+    if visibility == "internal":
+        return None
+    if any(k.startswith("_") for k in event):
+        event = {k: val for k, val in event.items() if not k.startswith("_")}
     if audience == STAFF:
         return event
     if visibility != PUBLIC:
@@ -106,6 +136,10 @@ def for_audience(event: Event, audience: str) -> Event | None:
     if event["type"] == "rundown.replaced":
         segs = [{k: s[k] for k in s if k not in _STAFF_ONLY_SEGMENT_FIELDS} for s in event["segments"]]
         return {**event, "segments": segs}
+    if event["type"] == "comment.new":
+        if event.get("hidden"):
+            return None
+        return {k: val for k, val in event.items() if k not in _STAFF_ONLY_FIELDS}
     return event
 
 

@@ -21,7 +21,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live import values as v
-from live.auth import Principal
+from live.auth import Principal, viewer_of
 from live.compliance import check_show
 from live.engine import ShowEngine
 from live.errors import Forbidden, Invalid, LiveError, NotFound, RateLimited, Unauthorized
@@ -119,6 +119,11 @@ async def identify(ws: WebSocket, hello: dict[str, Any], show_id: str) -> tuple[
     row = await h.journal.show_row(show_id)
     if row is None:
         raise NotFound(f"no show {show_id[:64]!r}")
+    if hello["token"] is not None and hello["token"].startswith("vw_"):
+        viewer_id = viewer_of(h.secret, show_id, hello["token"])
+        if viewer_id is None:
+            raise Unauthorized("the viewer token is not valid for this show")
+        return p.PUBLIC, Principal("viewer", show_id, "viewer", viewer_id)
     if hello["token"] is not None:
         who = await h.accounts.identify(hello["token"])
         if who is None:
@@ -135,7 +140,8 @@ async def identify(ws: WebSocket, hello: dict[str, Any], show_id: str) -> tuple[
         if who is not None:
             who.require_show(show_id)
             return p.STAFF, who
-    raise Unauthorized("say hello with a token or an overlay_key")
+    # Anyone may watch: an anonymous hello gets the public view and can do nothing.
+    return p.PUBLIC, None
 
 
 def _close_code(exc: LiveError) -> int:
@@ -171,7 +177,14 @@ async def show_socket(ws: WebSocket) -> None:
             await ws.send_text(error_message(exc))
             await close_quietly(ws, _close_code(exc))
             return
-        await Connection(ws, engine, audience, who).run(hello["last_seq"])
+        viewer_id = who.staff_id if who is not None and who.role == "viewer" else None
+        if viewer_id is not None:
+            await engine.connected(viewer_id)
+        try:
+            await Connection(ws, engine, audience, who).run(hello["last_seq"])
+        finally:
+            if viewer_id is not None:
+                engine.disconnected(viewer_id)
     except WebSocketDisconnect:
         pass
     except Exception as exc:  # noqa: BLE001 - a bug in one socket must not go unlogged or take down others
@@ -203,7 +216,9 @@ class Connection:
         msg = p.snapshot(state, self.engine.now(), self.audience, self.engine.epoch, warnings)
         if recovered is not None:
             msg["recovered"] = recovered
-        if self.who is not None:
+        if self.who is not None and self.who.role == "viewer":
+            msg["me"] = viewer_me(state, self.who.staff_id or "")
+        elif self.who is not None:
             msg["me"] = {"role": self.who.role, "name": self.who.name}
         self.sent = state.seq
         return p.dumps(msg)
@@ -298,8 +313,10 @@ class Connection:
             if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
                 raise Invalid("t must be a number (the client's clock in ms)", "t")
             await self.send(p.dumps({"type": "pong", "t": t, "server_time": self.engine.now()}))
+        elif kind in VIEWER_MESSAGES:
+            await self._viewer_message(kind, msg, request_id)
         elif kind == "command":
-            if self.who is None:
+            if self.who is None or self.who.role == "viewer":
                 raise Forbidden("only staff may send commands")
             command = v.obj(msg.get("command"), "command")
             if command.get("type") in ("products.replace", "rundown.replace"):
@@ -313,6 +330,45 @@ class Connection:
             await self.send(self._snapshot())
         else:
             raise Invalid(f"unknown message type {kind!r}", "type")
+
+
+    async def _viewer_message(self, kind: str, msg: dict[str, Any], request_id: Any) -> None:
+        """like / comment / share / claim from a viewer (anonymous watchers may not)."""
+        if self.who is None or self.who.role != "viewer":
+            raise Forbidden("register a nickname first: viewers only")
+        viewer_id = self.who.staff_id or ""
+        if kind == "like":
+            v.no_unknown_keys(msg, {"type", "count", "request_id"}, "")
+            count = v.integer(msg.get("count"), "count", lo=1, hi=100, default=1)
+            accepted = self.engine.add_likes(viewer_id, count)
+            if accepted < count:
+                raise RateLimited(f"likes over the rate: {count - accepted} of {count} were not counted")
+        elif kind == "comment":
+            v.no_unknown_keys(msg, {"type", "text", "request_id"}, "")
+            await self.engine.execute({"type": "viewer.comment", "text": msg.get("text")}, self.who)
+            await self.send(p.dumps({"type": "command.result", "request_id": request_id, "ok": True}))
+        elif kind == "share":
+            v.no_unknown_keys(msg, {"type", "request_id"}, "")
+            await self.engine.execute({"type": "viewer.share"}, self.who)
+        elif kind == "claim":
+            v.no_unknown_keys(msg, {"type", "sale_id", "qty", "request_id"}, "")
+            if request_id is None:
+                raise Invalid("a claim needs a request_id (it makes retries safe)", "request_id")
+            body = {"sale_id": msg.get("sale_id"), "qty": msg.get("qty", 1), "request_id": str(request_id)}
+            result = await self.engine.claim(viewer_id, body)
+            await self.send(p.dumps({"type": "claim.result", "request_id": request_id, **result}))
+
+
+VIEWER_MESSAGES = ("like", "comment", "share", "claim")
+
+
+def viewer_me(state: Any, viewer_id: str) -> dict[str, Any]:
+    """A viewer's own part of the snapshot: nickname and won claims."""
+    ledger = state.ledger
+    viewer = ledger.viewers.get(viewer_id)
+    claims = list(viewer.orders) if viewer else []
+    return {"role": "viewer", "viewer_id": viewer_id, "nickname": viewer.nickname if viewer else None,
+            "claims": claims}
 
 
 routes = [WebSocketRoute("/ws/shows/{show_id}", show_socket)]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from live.auth import PERMISSIONS, ROLES, STAFF_ROLES, allowed
+from live.auth import PERMISSIONS, ROLES, STAFF_ROLES, Principal, allowed
 from live.commands import COMMANDS, SETUP_COMMANDS
 from tests.conftest import ADMIN, PRODUCTS, SEGMENTS, admin_headers, new_show
 
@@ -42,8 +42,54 @@ def pinned(client: TestClient, sid: str) -> None:
     admin_command(client, sid, {"type": "product.pin", "sku": "B2"})
 
 
+def with_sale(client: TestClient, sid: str) -> dict[str, str]:
+    live(client, sid)
+    r = client.post(f"/api/shows/{sid}/commands", headers=admin_headers(),
+                    json={"type": "flash_sale.open", "sku": "A1", "stock": 5, "duration_seconds": 60})
+    assert r.status_code == 200, r.text
+    return {"sale_id": r.json()["events"][0]["sale"]["id"]}
+
+
+def with_draw(client: TestClient, sid: str) -> dict[str, str]:
+    live(client, sid)
+    r = client.post(f"/api/shows/{sid}/commands", headers=admin_headers(), json={"type": "draw.open", "prize": "Bag"})
+    assert r.status_code == 200, r.text
+    return {"draw_id": r.json()["events"][0]["draw"]["id"]}
+
+
+def viewer_comments(client: TestClient, sid: str, nickname: str, text: str) -> str:
+    """Register a viewer over HTTP and have them comment (through the engine, as
+    their socket would); returns the viewer id."""
+    r = client.post(f"/api/shows/{sid}/viewers", json={"nickname": nickname})
+    assert r.status_code == 201, r.text
+    viewer_id = str(r.json()["viewer_id"])
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    engine = client.portal.call(hub.shows.get, sid)  # type: ignore[union-attr]
+    client.portal.call(engine.execute, {"type": "viewer.comment", "text": text},  # type: ignore[union-attr]
+                       Principal("viewer", sid, nickname, viewer_id))
+    return viewer_id
+
+
+def with_comment(client: TestClient, sid: str) -> dict[str, str]:
+    live(client, sid)
+    viewer_id = viewer_comments(client, sid, "Ann", "hi all")
+    state = client.get(f"/api/shows/{sid}/state", headers=admin_headers()).json()
+    return {"comment_id": state["comments"][-1]["comment_id"], "viewer_id": viewer_id}
+
+
+def with_drawn(client: TestClient, sid: str) -> dict[str, str]:
+    live(client, sid)
+    r = client.post(f"/api/shows/{sid}/commands", headers=admin_headers(),
+                    json={"type": "draw.open", "prize": "Bag", "eligibility": {"keyword": "hi"}})
+    draw_id = r.json()["events"][0]["draw"]["id"]
+    viewer_comments(client, sid, "Ann", "hi all")
+    viewer_comments(client, sid, "Bo", "hi there")  # two entrants: a reroll has someone left
+    admin_command(client, sid, {"type": "draw.close", "draw_id": draw_id})
+    return {"draw_id": draw_id}
+
+
 # command → (state it needs, how to send it: (method, path suffix, JSON body))
-CELLS: dict[str, tuple[Setup, tuple[str, str, dict[str, Any]]]] = {
+CELLS: dict[str, tuple[Callable[[TestClient, str], Any], tuple[str, str, dict[str, Any]]]] = {
     "show.start": (draft, ("POST", "commands", {"type": "show.start"})),
     "show.end": (live, ("POST", "commands", {"type": "show.end"})),
     "segment.next": (live, ("POST", "commands", {"type": "segment.next"})),
@@ -54,6 +100,17 @@ CELLS: dict[str, tuple[Setup, tuple[str, str, dict[str, Any]]]] = {
     "product.unpin": (pinned, ("POST", "commands", {"type": "product.unpin"})),
     "products.replace": (live, ("PUT", "products", {"products": PRODUCTS})),
     "rundown.replace": (draft, ("PUT", "rundown", {"segments": SEGMENTS[:2]})),
+    "flash_sale.open": (live, ("POST", "commands", {"type": "flash_sale.open", "sku": "A1", "stock": 5,
+                                                    "duration_seconds": 60})),
+    "flash_sale.close": (with_sale, ("POST", "commands", {"type": "flash_sale.close", "sale_id": "{sale_id}"})),
+    "draw.open": (live, ("POST", "commands", {"type": "draw.open", "prize": "Bag", "winners": 1})),
+    "draw.close": (with_draw, ("POST", "commands", {"type": "draw.close", "draw_id": "{draw_id}"})),
+    "draw.reroll": (with_drawn, ("POST", "commands", {"type": "draw.reroll", "draw_id": "{draw_id}"})),
+    "likes.goal": (live, ("POST", "commands", {"type": "likes.goal", "target": 100})),
+    "comment.pin": (with_comment, ("POST", "commands", {"type": "comment.pin", "comment_id": "{comment_id}"})),
+    "comment.delete": (with_comment, ("POST", "commands", {"type": "comment.delete", "comment_id": "{comment_id}"})),
+    "viewer.mute": (with_comment, ("POST", "commands", {"type": "viewer.mute", "viewer_id": "{viewer_id}",
+                                                        "seconds": 600})),
 }
 
 
@@ -80,8 +137,9 @@ def test_every_command_has_a_row_and_a_cell() -> None:
 @pytest.mark.parametrize("command_type", sorted(PERMISSIONS))
 def test_permission_cell(client: TestClient, command_type: str, role: str) -> None:
     sid = new_show(client)["id"]
-    setup, (method, suffix, body) = CELLS[command_type]
-    setup(client, sid)
+    setup, (method, suffix, template) = CELLS[command_type]
+    ids = setup(client, sid) or {}
+    body = {k: val.format(**ids) if isinstance(val, str) else val for k, val in template.items()}
     token = token_for(client, sid, role)
     before = seq_of(client, sid)
     r = client.request(method, f"/api/shows/{sid}/{suffix}", json=body, headers={"Authorization": f"Bearer {token}"})

@@ -53,6 +53,7 @@ def test_show_config_fills_defaults() -> None:
         "language": "zh-CN",
         "like_goal": None,
         "benchmark": "default",
+        "stream_url": None,
     }
 
 
@@ -241,7 +242,13 @@ def test_planned_seconds_within_limits(seconds: int) -> None:
         ([segment(talking_points=[5])], "segments[0].talking_points[0]"),
         ([segment(talking_points=["p"] * 51)], "segments[0].talking_points"),
         ([segment(talking_points={"a": 1})], "segments[0].talking_points"),
-        ([segment(actions=[{"type": "flash_sale.open"}])], "segments[0].actions[0].type"),
+        ([segment(actions=[{"type": "flash_sale.refill"}])], "segments[0].actions[0].type"),
+        ([segment(actions=[{"type": "flash_sale.open"}])], "segments[0].actions[0].sku"),
+        ([segment(sku="A1", actions=[{"type": "flash_sale.open", "stock": 10}])],
+         "segments[0].actions[0].duration_seconds"),
+        ([segment(actions=[{"type": "draw.open", "winners": 1}])], "segments[0].actions[0].prize"),
+        ([segment(actions=[{"type": "draw.open", "prize": "Bag", "eligibility": {"x": 1}}])],
+         "segments[0].actions[0].eligibility.x"),
         ([segment(actions=["product.pin"])], "segments[0].actions[0].sku"),
         ([segment(actions=[{"type": "product.pin", "sku": "ZZ9"}])], "segments[0].actions[0].sku"),
         ([segment(actions=[{"type": "product.pin", "sku": "A1", "when": 3}])], "segments[0].actions[0].when"),
@@ -280,3 +287,18 @@ def test_segment_plan_round_trips() -> None:
         PRODUCTS,
     )
     assert tuple(segment_from_plan(s.plan_dict()) for s in segs) == segs
+
+
+def test_flash_sale_and_draw_actions_round_trip_through_the_plan() -> None:
+    actions = [
+        {"type": "flash_sale.open", "stock": 20, "duration_seconds": 300, "price": "9.90"},
+        {"type": "draw.open", "prize": "Lucky bag", "winners": 3, "eligibility": {"keyword": "想要"}},
+    ]
+    (seg,) = parse_segments([segment(sku="A1", actions=actions)], PRODUCTS)
+    plan = seg.plan_dict()
+    assert plan["actions"][0] == {"type": "flash_sale.open", "sku": "A1", "stock": 20, "duration_seconds": 300,
+                                  "per_viewer_limit": 1, "price": "9.90"}
+    assert plan["actions"][1]["eligibility"] == {"keyword": "想要", "exclude_staff": True}
+    assert segment_from_plan(plan) == seg
+    (again,) = parse_segments([plan], PRODUCTS)
+    assert again.actions == seg.actions

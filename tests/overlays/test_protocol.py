@@ -26,10 +26,33 @@ def test_staff_sees_every_event_unchanged() -> None:
     assert p.for_audience(event, p.STAFF) is event
 
 
-@pytest.mark.parametrize("kind", ["show.created", "some.future.event", "viewer.joined"])
+@pytest.mark.parametrize("kind", ["show.created", "some.future.event", "viewer.muted"])
 def test_public_does_not_see_staff_events(kind: str) -> None:
     assert VISIBILITY.get(kind, "staff") == "staff"
     assert p.for_audience({"type": kind, "seq": 1, "at": NOW}, p.PUBLIC) is None
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, vis in VISIBILITY.items() if vis == "internal"))
+@pytest.mark.parametrize("audience", [p.STAFF, p.PUBLIC])
+def test_internal_events_reach_no_socket(kind: str, audience: str) -> None:
+    assert p.for_audience({"type": kind, "seq": 1, "at": NOW, "viewer_id": "v1"}, audience) is None
+
+
+def test_underscore_fields_never_leave_the_server() -> None:
+    event = {"type": "draw.opened", "seq": 3, "at": NOW, "draw": {"id": "d3"}, "_seed": "ab" * 32}
+    for audience in (p.STAFF, p.PUBLIC):
+        view = p.for_audience(event, audience)
+        assert view is not None and "_seed" not in view and view["draw"] == {"id": "d3"}
+
+
+def test_hidden_comments_reach_staff_only_and_viewer_ids_stay_with_staff() -> None:
+    hidden = {"type": "comment.new", "seq": 5, "at": NOW, "comment_id": "c5", "viewer_id": "v1",
+              "pseudonym": "abc", "nickname": "Ann", "text": "加微信", "hidden": True, "flagged": "加微信"}
+    assert p.for_audience(hidden, p.PUBLIC) is None
+    assert p.for_audience(hidden, p.STAFF) == hidden
+    shown = {**hidden, "hidden": False, "flagged": None, "text": "hello"}
+    assert p.for_audience(shown, p.PUBLIC) == {"type": "comment.new", "seq": 5, "at": NOW, "comment_id": "c5",
+                                                "nickname": "Ann", "text": "hello"}
 
 
 @pytest.mark.parametrize("kind", sorted(k for k, vis in VISIBILITY.items() if vis == "public"))

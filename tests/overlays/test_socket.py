@@ -140,9 +140,9 @@ async def test_session_cookie_hello_is_staff(live_server: LiveServer, http: http
 
 @pytest.mark.parametrize(
     "creds",
-    [{"token": "st_not-a-real-token-at-all"}, {}, {"overlay_key": "ov_wrong"}, {"overlay_key": "ключ"},
-     {"token": "ad_guess"}],
-    ids=["bad-token", "nothing", "wrong-overlay-key", "non-ascii-key", "guessed-admin"],
+    [{"token": "st_not-a-real-token-at-all"}, {"overlay_key": "ov_wrong"}, {"overlay_key": "ключ"},
+     {"token": "ad_guess"}, {"token": "vw_v1234.forged"}],
+    ids=["bad-token", "wrong-overlay-key", "non-ascii-key", "guessed-admin", "forged-viewer"],
 )
 async def test_bad_credentials_get_an_error_then_close_4401(
     live_server: LiveServer, http: httpx.AsyncClient, creds: dict[str, Any]
@@ -152,6 +152,23 @@ async def test_bad_credentials_get_an_error_then_close_4401(
         err = await hello(ws, **creds)
         assert err["type"] == "error" and err["code"] == "UNAUTHORIZED"
         assert await closed_code(ws) == 4401
+
+
+async def test_an_anonymous_hello_watches_the_public_view_and_can_do_nothing(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    show = await new_show(http)
+    async with ws_connect(live_server, show["id"]) as ws:
+        snap = await hello(ws)
+        assert snap["type"] == "snapshot" and "compliance" not in snap["state"]
+        assert all("talking_points" not in s for s in snap["state"]["rundown"]["segments"])
+        for msg in ({"type": "command", "request_id": "r1", "command": {"type": "show.start"}},
+                    {"type": "like", "count": 1, "request_id": "r2"},
+                    {"type": "comment", "text": "hi", "request_id": "r3"}):
+            await ws.send(json.dumps(msg))
+            err = await recv(ws)
+            assert err["type"] == "error" and err["code"] == "FORBIDDEN"
+    assert await seq_of(http, show["id"]) == show["seq"]
 
 
 async def test_token_of_another_show_closes_4401(live_server: LiveServer, http: httpx.AsyncClient) -> None:

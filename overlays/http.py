@@ -1,0 +1,121 @@
+"""Viewer-facing HTTP: register a viewer, claim over HTTP, read a draw's record,
+and the overlay and watch pages."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live import values as v
+from live.auth import Principal, viewer_of
+from live.errors import Invalid, NotFound, RateLimited, Unauthorized
+from live.i18n import strings
+from live.panel import render
+from live.web import RateLimiter, bearer, client_key, hub, json_object, page_language, principal
+
+# A person registers once per show; a script registering thousands is refused.
+REGISTRATIONS = RateLimiter(per_minute=30, burst=30)
+CLAIMS = RateLimiter(per_minute=600, burst=60)
+
+
+async def register_viewer(request: Request) -> Response:
+    show_id = request.path_params["show_id"]
+    if not REGISTRATIONS.allow(client_key(request)):
+        raise RateLimited("too many viewer registrations from this address; wait a minute")
+    engine = await hub(request).shows.get(show_id)
+    body = await json_object(request)
+    v.no_unknown_keys(body, {"nickname"}, "")
+    try:
+        who = await principal(request, required=False)
+    except Exception:  # noqa: BLE001 - a bad staff credential just makes a normal viewer
+        who = None
+    staff = who is not None and who.may_read(show_id)
+    viewer_id, token = await engine.register(body.get("nickname"), staff)
+    return JSONResponse({"viewer_id": viewer_id, "token": token, "nickname": body.get("nickname", "").strip()},
+                        status_code=201)
+
+
+def viewer_principal(request: Request, show_id: str) -> Principal:
+    token = bearer(request)
+    if token is None:
+        raise Unauthorized("send Authorization: Bearer <viewer token> (from POST /api/shows/{id}/viewers)")
+    viewer_id = viewer_of(hub(request).secret, show_id, token)
+    if viewer_id is None:
+        raise Unauthorized("the viewer token is not valid for this show")
+    return Principal("viewer", show_id, "viewer", viewer_id)
+
+
+async def http_claim(request: Request) -> Response:
+    """``POST …/flash-sales/{sale_id}/claims`` with ``Idempotency-Key``: 200 with the
+    order, or 409 with SOLD_OUT / LIMIT_REACHED / NOT_OPEN / ENDED."""
+    show_id = request.path_params["show_id"]
+    who = viewer_principal(request, show_id)
+    if not CLAIMS.allow(f"{client_key(request)}:{who.staff_id}"):
+        raise RateLimited("too many claims; slow down")
+    engine = await hub(request).shows.get(show_id)
+    key = request.headers.get("idempotency-key")
+    if not key or len(key) > 64:
+        raise Invalid("send an Idempotency-Key header of 1–64 characters (it makes retries safe)", "Idempotency-Key")
+    body = await json_object(request)
+    v.no_unknown_keys(body, {"qty"}, "")
+    result = await engine.claim(who.staff_id or "", {"sale_id": request.path_params["sale_id"],
+                                                     "qty": body.get("qty", 1), "request_id": key})
+    if result["ok"]:
+        return JSONResponse(result)
+    return JSONResponse({"error": {"code": result["code"], "message": result["message"]}}, status_code=409)
+
+
+async def draw_record(request: Request) -> Response:
+    engine = await hub(request).shows.get(request.path_params["show_id"])
+    draw = engine.state.ledger.draws.get(request.path_params["draw_id"])
+    if draw is None:
+        raise NotFound(f"no draw {request.path_params['draw_id'][:40]!r}")
+    return JSONResponse(draw.record())
+
+
+def _page_strings(lang: str) -> tuple[dict[str, str], str]:
+    t = strings(lang)
+    return t, json.dumps(t, ensure_ascii=False).replace("<", "\\u003c")
+
+
+async def overlay_page(request: Request) -> Response:
+    lang = page_language(request)
+    t, t_json = _page_strings(lang)
+    show_id = request.path_params["show_id"]
+    row = await hub(request).journal.show_row(show_id)
+    key = request.query_params.get("key", "")
+    if row is None:
+        return render("message.html", status=404, lang=lang, t=t, title=t["error"], message=f"no show {show_id[:40]}")
+    if not secrets.compare_digest(key.encode(), str(row.overlay_key).encode()):
+        return render("message.html", status=401, lang=lang, t=t, title=t["error"], message="wrong overlay key")
+    layers = ",".join(x for x in request.query_params.get("layers", "").split(",") if x in LAYERS) or ",".join(LAYERS)
+    return render("overlay.html", lang=lang, t=t, t_json=t_json, show_id=show_id, title=row.title, layers=layers,
+                  frames=True)
+
+
+LAYERS = ("product", "sale", "draw", "likes", "comments")
+
+
+async def watch_page(request: Request) -> Response:
+    lang = page_language(request)
+    t, t_json = _page_strings(lang)
+    show_id = request.path_params["show_id"]
+    try:
+        engine = await hub(request).shows.get(show_id)
+    except NotFound:
+        return render("message.html", status=404, lang=lang, t=t, title=t["error"], message=f"no show {show_id[:40]}")
+    return render("watch.html", lang=lang, t=t, t_json=t_json, show_id=show_id, title=engine.state.title,
+                  stream_url=engine.state.stream_url, csp_media=engine.state.stream_url)
+
+
+routes = [
+    Route("/api/shows/{show_id}/viewers", register_viewer, methods=["POST"]),
+    Route("/api/shows/{show_id}/flash-sales/{sale_id}/claims", http_claim, methods=["POST"]),
+    Route("/api/shows/{show_id}/draws/{draw_id}", draw_record, methods=["GET"]),
+    Route("/shows/{show_id}/overlay", overlay_page, methods=["GET"]),
+    Route("/shows/{show_id}/watch", watch_page, methods=["GET"]),
+]
