@@ -266,6 +266,10 @@ def main() -> None:
         log_level=settings.log_level.lower(),
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
+        # Keepalive pings every 20 s; a viewer on a busy phone network gets a
+        # minute to answer before the socket is declared dead.
+        ws_ping_interval=20.0,
+        ws_ping_timeout=60.0,
         access_log=False,
         # Login links carry a one-time code in the path: keep URLs out of logs.
         server_header=False,

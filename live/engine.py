@@ -32,7 +32,17 @@ from typing import Any, Protocol
 
 from live import auth
 from live.audience import ClaimLost
-from live.commands import COMMANDS, SETUP_COMMANDS, VIEWER_ACTIONS, Event, create, decide, evolve
+from live.commands import (
+    COMMANDS,
+    SETUP_COMMANDS,
+    SYSTEM_COMMANDS,
+    VIEWER_ACTIONS,
+    VISIBILITY,
+    Event,
+    create,
+    decide,
+    evolve,
+)
 from live.errors import Forbidden, Invalid, LiveError, NotFound
 from live.journal import FencingError, Journal
 from live.show import ShowState
@@ -45,6 +55,9 @@ MAX_BATCH = 2_000  # commands decided and journaled together at most
 TICK_SECONDS = 0.25  # likes.tick at most 4 Hz
 GRACE_MS = 15_000  # a dropped viewer socket counts as a leave after this long
 LIKES_PER_SECOND = 20  # what one viewer can add per second; more is dropped
+
+# What staff may send (POST /commands, the control socket, the PUT endpoints).
+STAFF_COMMANDS = frozenset(COMMANDS) | frozenset(SETUP_COMMANDS)
 
 
 class Publisher(Protocol):
@@ -122,10 +135,14 @@ class ShowEngine:
             if kind not in VIEWER_ACTIONS:
                 raise Forbidden(f"a viewer may not send {kind}")
             command = {**command, "_viewer": principal.staff_id}
-        elif isinstance(kind, str):
-            if kind in VIEWER_ACTIONS or (kind not in COMMANDS and kind not in SETUP_COMMANDS and kind in _SYSTEM):
-                raise Forbidden(f"{kind} is sent by viewers or the server, not staff")
+        elif isinstance(kind, str) and kind in STAFF_COMMANDS:
             auth.check(principal.role, kind)
+        elif kind in VIEWER_ACTIONS or kind in SYSTEM_COMMANDS:
+            # Staff send only the staff vocabulary: a join, a tick or a registration
+            # in their name would forge the audience.
+            raise Forbidden(f"{kind} is sent by viewers or the server, not staff")
+        else:
+            raise Invalid(f"unknown command type {kind!r}", "type")
         if kind in ("draw.open", "segment.next", "segment.goto", "segment.previous", "show.start"):
             command = {**command, "_seed": secrets.token_hex(32)}
         return await self.submit(command)
@@ -198,10 +215,15 @@ class ShowEngine:
                 return
             self.last_at = now
             self.history.extend(staged)
-            try:  # published under the lock so subscribers see the journal's order
-                self.bus.publish(self.show_id, staged)
-            except Exception:
-                log.exception("publishing events of show %s failed", self.show_id)
+            # Internal events (joins, claims, registrations) reach no socket: not
+            # handing them to the bus keeps a rush of n joins or claims from costing
+            # n × subscribers queue operations.
+            shown = [e for e in staged if VISIBILITY.get(e["type"]) != "internal"]
+            if shown:
+                try:  # published under the lock so subscribers see the journal's order
+                    self.bus.publish(self.show_id, shown)
+                except Exception:
+                    log.exception("publishing events of show %s failed", self.show_id)
         for future, events in answered:
             if not future.done():
                 future.set_result(events)
@@ -323,9 +345,6 @@ class ShowEngine:
                 self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
             self.leaving.update(left)
             raise
-
-
-_SYSTEM = ("viewer.register", "viewer.leave", "viewer.join", "tick")
 
 
 class Shows:

@@ -86,9 +86,13 @@ def parse_qty(value: Any) -> int:
 
 
 def decide_claim(sale: FlashSale, viewer_id: str, qty: int, now: int) -> str | None:
-    """None when the claim wins, else the losing code."""
+    """None when the claim wins, else the losing code: ENDED after the deadline
+    or a close, but SOLD_OUT once the last unit is gone (the sale closes on its
+    last unit, and the crowd still claiming then lost to the stock, not the
+    clock); NOT_OPEN before ``opens_at``; LIMIT_REACHED past the per-viewer
+    limit; SOLD_OUT when ``qty`` is more than what is left (no partial claims)."""
     if sale.status == "closed" or now >= sale.deadline:
-        return ENDED
+        return SOLD_OUT if sale.remaining <= 0 else ENDED
     if now < sale.opens_at:
         return NOT_OPEN
     if sale.remaining <= 0:

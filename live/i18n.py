@@ -124,6 +124,16 @@ EN: dict[str, str] = {
     "viewers_now": "Viewers",
     "likes": "Likes",
     "flagged": "hidden: banned word",
+    "likes_n": "{n} likes",
+    "limit_n": "Limit {n} per person",
+    "no_entrants": "No entrants",
+    "verify": "Verify this draw",
+    "buy": "Buy",
+    "join_hint": "Pick a nickname to like, comment and grab deals.",
+    "too_fast": "Slow down a little.",
+    "muted": "You are muted for now.",
+    "offline": "Not connected. Try again in a moment.",
+    "claim_failed": "Could not claim: {message}",
 }
 
 ZH: dict[str, str] = {
@@ -248,6 +258,16 @@ ZH: dict[str, str] = {
     "viewers_now": "在线人数",
     "likes": "点赞",
     "flagged": "已隐藏: 含违禁词",
+    "likes_n": "{n} 赞",
+    "limit_n": "每人限购 {n} 件",
+    "no_entrants": "无人参与",
+    "verify": "验证抽奖结果",
+    "buy": "去购买",
+    "join_hint": "起个昵称就能点赞、评论和抢购。",
+    "too_fast": "操作太快了, 请稍后再试。",
+    "muted": "你已被禁言。",
+    "offline": "网络未连接, 请稍后再试。",
+    "claim_failed": "抢购失败: {message}",
 }
 
 LANGUAGES = {"en": EN, "zh-CN": ZH}

@@ -88,6 +88,7 @@ class Draw:
             "commitment": self.commitment,
             "entries": len(self.entrants) if self.status == "closed" else None,
             "deadline": self.deadline,
+            "closed_at": self.closed_at,
             "eligibility": self.eligibility,
             "trigger": self.trigger,
             "kind": self.kind,
@@ -123,7 +124,8 @@ class Draw:
 
 @dataclass
 class Ledger:
-    banned: tuple[str, ...] = ()  # comment word list: configuration, not journaled
+    # comment word list: configuration, not journaled, so not part of equality
+    banned: tuple[str, ...] = field(default=(), compare=False)
     viewers: dict[str, Viewer] = field(default_factory=dict)
     present: int = 0
     peak: int = 0

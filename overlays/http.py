@@ -18,7 +18,8 @@ from live.panel import render
 from live.web import RateLimiter, bearer, client_key, hub, json_object, page_language, principal
 
 # A person registers once per show; a script registering thousands is refused.
-REGISTRATIONS = RateLimiter(per_minute=30, burst=30)
+# Generous, because many real viewers share one address behind carrier NAT.
+REGISTRATIONS = RateLimiter(per_minute=120, burst=60)
 CLAIMS = RateLimiter(per_minute=600, burst=60)
 
 

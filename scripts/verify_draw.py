@@ -53,7 +53,8 @@ def verify(record: dict[str, Any]) -> list[str]:
     digest = hashlib.sha256("\n".join(sorted(entrants)).encode()).hexdigest()
     if digest != record["entrants_hash"]:
         problems.append("the entrants do not hash to entrants_hash")
-    start, taken = 0, set()
+    start = 0
+    taken: set[str] = set()
     rounds = record.get("rounds") or [{"winners": record["winners"], "count": record["winners_wanted"]}]
     for r, rnd in enumerate(rounds):
         expected = [w if isinstance(w, str) else w["pseudonym"] for w in rnd["winners"]]

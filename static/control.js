@@ -43,6 +43,9 @@
 
   function onSnapshot(msg) {
     state = msg.state;
+    rows = {};
+    $("sale-list").replaceChildren();
+    $("draw-list").replaceChildren();
     var now = msg.server_time;
     state.rundown.segments.forEach(function (s) {
       // actual_seconds includes the running airing; keep earlier airings apart.
@@ -68,6 +71,32 @@
         switchSeg(state.rundown.current, null, ev.at);
         state.show.status = "ended"; state.show.ended_at = ev.at; break;
       case "products.replaced": state.products = ev.products; refetchCompliance(); break;
+      case "flash_sale.opened": state.flash_sales.push(ev.sale); break;
+      case "flash_sale.stock": var fs = byId(state.flash_sales, ev.sale_id); if (fs) fs.remaining = ev.remaining; break;
+      case "flash_sale.closed":
+        var fc = byId(state.flash_sales, ev.sale_id);
+        if (fc) { fc.status = "closed"; fc.remaining = ev.remaining; fc.closed_reason = ev.reason; }
+        break;
+      case "draw.opened": ev.draw.entries = 0; ev.draw.drawn = []; state.draws.push(ev.draw); break;
+      case "draw.entries": var de = byId(state.draws, ev.draw_id); if (de) de.entries = ev.entries; break;
+      case "draw.closed":
+        var dc = byId(state.draws, ev.draw_id);
+        if (dc) { dc.status = "closed"; dc.entries = ev.entries; dc.drawn = ev.winners; dc.seed = ev.seed; }
+        break;
+      case "draw.rerolled": var dr = byId(state.draws, ev.draw_id); if (dr) dr.drawn = dr.drawn.concat(ev.winners); break;
+      case "likes.tick": state.likes.total = ev.total; break;
+      case "likes.goal": state.likes.goal = ev.target; state.likes.reached = false; break;
+      case "likes.goal_reached": state.likes.reached = true; break;
+      case "viewers.tick": state.viewers.now = ev.now; state.viewers.peak = ev.peak; break;
+      case "comment.new":
+        state.comments.push({comment_id: ev.comment_id, nickname: ev.nickname, text: ev.text, at: ev.at,
+          viewer_id: ev.viewer_id, hidden: ev.hidden, flagged: ev.flagged, deleted: false});
+        if (state.comments.length > 200) state.comments.shift();
+        break;
+      case "comment.deleted":
+        state.comments.forEach(function (c) { if (c.comment_id === ev.comment_id) c.deleted = true; });
+        break;
+      case "comment.pinned": state.pinned_comment = {comment_id: ev.comment_id, nickname: ev.nickname, text: ev.text}; break;
       case "rundown.replaced":
         var keep = state.rundown.segments.slice(0, ev.from_index);
         ev.segments.forEach(function (p, i) { keep.push(planSegment(p, ev.from_index + i)); });
@@ -77,6 +106,111 @@
       default: break;
     }
     render();
+  }
+
+  function byId(list, id) {
+    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
+    return null;
+  }
+
+  function button(label, onClick, cls) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "small" + (cls ? " " + cls : "");
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function renderAudience() {
+    if (!state) return;
+    var now = sock.clock.now();
+    text($("n-viewers"), state.viewers.now + (state.viewers.peak ? " (" + state.viewers.peak + ")" : ""));
+    text($("n-likes"), state.likes.total + (state.likes.goal ? " / " + state.likes.goal + (state.likes.reached ? " ✓" : "") : ""));
+    var sel = $("sale-sku");
+    if (sel.options.length !== state.products.length) {
+      sel.replaceChildren();
+      state.products.forEach(function (p) {
+        var o = document.createElement("option");
+        o.value = p.sku; o.textContent = p.sku + " · " + p.title;
+        sel.appendChild(o);
+      });
+    }
+    renderComments();
+    renderPromotions();
+  }
+
+  // Sales and draws show countdowns: redrawn each second, and on their events.
+  // Rows are kept by id and only their text changes each second, so a button
+  // is never swapped out from under a finger or a mouse.
+  var rows = {};
+  function row(list, key, stateKey, build) {
+    var r = rows[key];
+    if (!r || r.stateKey !== stateKey) {
+      var li = document.createElement("li");
+      r = {li: li, stateKey: stateKey, info: document.createElement("span"), fill: null};
+      r.info.className = "grow";
+      li.appendChild(r.info);
+      build(r);
+      if (rows[key] && rows[key].li.parentNode) rows[key].li.replaceWith(li);
+      rows[key] = r;
+    }
+    if (r.li.parentNode !== list) list.prepend(r.li);
+    return r;
+  }
+
+  function renderPromotions() {
+    if (!state) return;
+    var now = sock.clock.now();
+    state.flash_sales.forEach(function (s) {
+      var closed = s.status === "closed" || now >= s.deadline;
+      var r = row($("sale-list"), "s:" + s.id, closed ? "closed" : "open", function (r) {
+        var bar = document.createElement("div"); bar.className = "stockbar";
+        r.fill = document.createElement("div"); bar.appendChild(r.fill); r.li.appendChild(bar);
+        if (!closed && canPlan) r.li.appendChild(button(T.close, function () { command({type: "flash_sale.close", sale_id: s.id}); }));
+      });
+      text(r.info, s.id + " · " + s.sku + " · ¥" + s.price + " · " + s.remaining + "/" + s.stock +
+        (closed ? " · " + (s.remaining === 0 ? T.sold_out : T.close) :
+          now < s.opens_at ? " · " + T.opens_in + " " + Live.fmtDuration(s.opens_at - now) :
+          " · " + Live.fmtDuration(Math.max(0, s.deadline - now))));
+      r.fill.style.width = Math.round(100 * s.remaining / s.stock) + "%";
+    });
+    state.draws.forEach(function (d) {
+      var drawn = (d.drawn || []).length;
+      var r = row($("draw-list"), "d:" + d.id, d.status + drawn, function (r) {
+        if (canPlan && d.status === "open") r.li.appendChild(button(T.draw_now, function () { command({type: "draw.close", draw_id: d.id}); }, "primary"));
+        if (canPlan && d.status === "closed") r.li.appendChild(button(T.reroll, function () { command({type: "draw.reroll", draw_id: d.id}); }));
+      });
+      var winners = (d.drawn || []).map(function (w) { return w.nickname; }).join(", ");
+      text(r.info, d.id + " · " + d.prize + " · " + T.entries.replace("{n}", d.entries || 0) +
+        (d.status === "open" && d.deadline ? " · " + Live.fmtDuration(Math.max(0, d.deadline - now)) : "") +
+        (winners ? " · " + T.winners + ": " + winners : ""));
+    });
+  }
+
+  function renderComments() {
+    var list = $("comment-list");
+    var atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+    list.replaceChildren();
+    state.comments.slice(-100).forEach(function (c) {
+      var li = document.createElement("li");
+      if (c.hidden) li.classList.add("flagged");
+      if (c.deleted) li.classList.add("deleted");
+      var who = document.createElement("b");
+      who.textContent = c.nickname + ": ";
+      var body = document.createElement("span");
+      body.className = "grow";
+      body.textContent = c.text + (c.flagged ? "  [" + T.flagged + ": " + c.flagged + "]" : "");  // text, never HTML
+      body.prepend(who);
+      li.appendChild(body);
+      if (canModerate && !c.deleted) {
+        if (!c.hidden) li.appendChild(button(T.pin_comment, function () { command({type: "comment.pin", comment_id: c.comment_id}); }));
+        li.appendChild(button(T.delete, function () { command({type: "comment.delete", comment_id: c.comment_id}); }));
+        if (c.viewer_id) li.appendChild(button(T.mute, function () { command({type: "viewer.mute", viewer_id: c.viewer_id, seconds: 600}); }));
+      }
+      list.appendChild(li);
+    });
+    if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
   function refetchCompliance() {
@@ -201,6 +335,7 @@
     text($("total-planned"), fmtMin(totalPlanned));
     renderCompliance();
     renderButtons();
+    renderAudience();
     renderClock();
   }
 
@@ -222,6 +357,38 @@
 
   var role = panel.dataset.role;
   var canRun = role === "admin" || role === "host" || role === "assistant";
+  var canPlan = role === "admin" || role === "assistant";
+  var canModerate = canPlan || role === "moderator";
+  if (!canPlan) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-needs=plan]"), function (el) { el.hidden = true; });
+  }
+
+  function formSubmit(id, build) {
+    $(id).addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var cmd = build();
+      if (cmd) command(cmd).then(function (res) { if (res) $(id).reset(); });
+    });
+  }
+  formSubmit("sale-form", function () {
+    var cmd = {type: "flash_sale.open", sku: $("sale-sku").value, stock: parseInt($("sale-stock").value, 10),
+      per_viewer_limit: parseInt($("sale-limit").value, 10),
+      duration_seconds: Math.round(parseFloat($("sale-minutes").value) * 60)};
+    if ($("sale-price").value.trim()) cmd.price = $("sale-price").value.trim();
+    return cmd;
+  });
+  formSubmit("draw-form", function () {
+    var cmd = {type: "draw.open", prize: $("draw-prize").value.trim(), winners: parseInt($("draw-winners").value, 10),
+      eligibility: {present: true}};
+    var kw = $("draw-keyword").value.trim();
+    if (kw) cmd.eligibility = {keyword: kw};
+    var minutes = parseFloat($("draw-minutes").value);
+    if (minutes > 0) cmd.entry_seconds = Math.round(minutes * 60);
+    return cmd;
+  });
+  formSubmit("goal-form", function () {
+    return {type: "likes.goal", target: parseInt($("goal-target").value, 10)};
+  });
 
   function renderButtons() {
     var st = state ? state.show.status : "draft";
@@ -298,5 +465,6 @@
     onMessage: function (msg) { if (msg.type === "error") toast(msg.code + ": " + msg.message); }});
   sock.connect();
   setInterval(renderClock, 250);
+  setInterval(renderPromotions, 1000);
   window.__panel = {sock: sock, state: function () { return state; }};
 })();

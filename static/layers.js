@@ -1,9 +1,17 @@
 /* The viewer-facing layers (product card, flash sale, lucky draw, like goal,
-   comment ticker), shared by the OBS overlay and the watch page. Keeps the
-   public state from the snapshot current by applying events; renders every
-   countdown from the server clock. Comments are only ever set as textContent. */
+   comment ticker), shared by the OBS overlay and the watch page.
+
+   Keeps the public state from the snapshot current by applying events and
+   renders every countdown from the server clock. Each layer lives in its own
+   slot and is rebuilt only when what it shows changes (counters and
+   countdowns are updated in place), so a button is never replaced under a
+   finger and an animation plays once. Viewer text is only ever set as
+   textContent: a comment can never become markup. */
 (function () {
   "use strict";
+
+  var ALL = ["likes", "draw", "sale", "product", "comments"];
+  var DRAW_SHOWN_MS = 60000;  // a drawn draw stays on screen this long after the reveal
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -12,21 +20,39 @@
     return e;
   }
 
+  function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }
+
+  // opts: {layers: [...], order: [...], comments: n, lang, claim(sale) → shows a claim
+  // button on the sale card, links: bool (watch page: product and verify links)}
   function Layers(root, T, clock, opts) {
     this.root = root;
     this.T = T;
     this.clock = clock;
     this.opts = opts || {};
     this.state = null;
-    this.layers = this.opts.layers || ["product", "sale", "draw", "likes", "comments"];
-    this.revealing = {};
+    this.layers = this.opts.layers || ALL;
+    this.revealing = {};  // draw id → server time of the reveal seen live
+    this.keys = {};
+    this.slots = {};
+    var order = this.opts.order || ALL;
+    for (var i = 0; i < order.length; i++) {
+      if (this.layers.indexOf(order[i]) < 0) continue;
+      var slot = el("div", "slot slot-" + order[i]);
+      this.slots[order[i]] = slot;
+      root.appendChild(slot);
+    }
     var self = this;
-    setInterval(function () { self.tick(); }, 100);
+    setInterval(function () { self.render(); }, 100);
   }
 
   Layers.prototype.snapshot = function (state) {
     this.state = state;
-    this.state.comments = state.comments || [];
+    state.comments = state.comments || [];
+    state.flash_sales = state.flash_sales || [];
+    state.draws = state.draws || [];
+    state.likes = state.likes || {total: 0, goal: null};
+    state.viewers = state.viewers || {now: 0};
+    this.keys = {};  // a fresh snapshot rebuilds every layer
     this.render();
   };
 
@@ -35,6 +61,7 @@
     return null;
   };
 
+  // Fold one public event into the state and re-render; unknown events are ignored.
   Layers.prototype.apply = function (ev) {
     var s = this.state;
     if (!s) return;
@@ -45,7 +72,9 @@
       case "product.pinned": s.pinned_sku = ev.sku; break;
       case "product.unpinned": s.pinned_sku = null; break;
       case "products.replaced": s.products = ev.products; break;
-      case "flash_sale.opened": s.flash_sales.push(ev.sale); break;
+      case "flash_sale.opened":
+        if (!this.find(s.flash_sales, ev.sale.id)) s.flash_sales.push(Object.assign({}, ev.sale));
+        break;
       case "flash_sale.stock":
         var sale = this.find(s.flash_sales, ev.sale_id);
         if (sale) sale.remaining = ev.remaining;
@@ -54,7 +83,9 @@
         var c = this.find(s.flash_sales, ev.sale_id);
         if (c) { c.status = "closed"; c.remaining = ev.remaining; c.closed_reason = ev.reason; }
         break;
-      case "draw.opened": ev.draw.entries = 0; ev.draw.drawn = []; s.draws.push(ev.draw); break;
+      case "draw.opened":
+        if (!this.find(s.draws, ev.draw.id)) s.draws.push(Object.assign({entries: 0, drawn: []}, ev.draw));
+        break;
       case "draw.entries":
         var d = this.find(s.draws, ev.draw_id);
         if (d) d.entries = ev.entries;
@@ -69,7 +100,7 @@
         break;
       case "draw.rerolled":
         var dr = this.find(s.draws, ev.draw_id);
-        if (dr) { dr.drawn = dr.drawn.concat(ev.winners); this.revealing[dr.id] = this.clock.now(); }
+        if (dr) { dr.drawn = (dr.drawn || []).concat(ev.winners); this.revealing[dr.id] = this.clock.now(); }
         break;
       case "likes.tick": s.likes.total = ev.total; break;
       case "likes.goal": s.likes.goal = ev.target; s.likes.reached = false; break;
@@ -80,7 +111,7 @@
         if (s.comments.length > 50) s.comments.shift();
         break;
       case "comment.deleted":
-        s.comments = s.comments.filter(function (c) { return c.comment_id !== ev.comment_id; });
+        s.comments = s.comments.filter(function (x) { return x.comment_id !== ev.comment_id; });
         if (s.pinned_comment && s.pinned_comment.comment_id === ev.comment_id) s.pinned_comment = null;
         break;
       case "comment.pinned": s.pinned_comment = {comment_id: ev.comment_id, nickname: ev.nickname, text: ev.text}; break;
@@ -95,17 +126,21 @@
     return null;
   };
 
+  Layers.prototype.money = function (amount) {
+    return Live.fmtMoney(amount, this.state.show && this.state.show.currency, this.opts.lang || document.documentElement.lang);
+  };
+
+  // The sale to show now (server time): the newest one open or scheduled; a sold-out
+  // sale stays on screen ("sold out") until its deadline.
   Layers.prototype.activeSale = function () {
-    var sales = this.state.flash_sales, now = this.clock.now(), best = null;
+    var sales = this.state.flash_sales, now = this.clock.now();
     for (var i = sales.length - 1; i >= 0; i--) {
       var s = sales[i];
+      if (now >= s.deadline) continue;
       if (s.status === "closed" && s.closed_reason !== "sold_out") continue;
-      if (s.status !== "closed" && now >= s.deadline) continue;
-      // a sold-out sale stays on screen until its deadline: "抢光了"
-      if (s.status === "closed" && now >= s.deadline) continue;
-      best = s; break;
+      return s;
     }
-    return best;
+    return null;
   };
 
   Layers.prototype.activeDraw = function () {
@@ -114,103 +149,207 @@
       var d = ds[i];
       if (d.status === "open") return d;
       var shown = this.revealing[d.id];
-      if (shown && now - shown < 60000) return d;
+      if (shown && now - shown < DRAW_SHOWN_MS) return d;
     }
     return null;
   };
 
-  Layers.prototype.has = function (name) { return this.layers.indexOf(name) >= 0; };
+  Layers.prototype.has = function (name) { return !!this.slots[name]; };
+
+  // Put ``node`` (or nothing) in a layer's slot when its key changed; returns
+  // the layer's current node.
+  Layers.prototype.place = function (name, key, build) {
+    var slot = this.slots[name];
+    if (!slot) return null;
+    if (this.keys[name] !== key) {
+      this.keys[name] = key;
+      var node = key === null ? null : build.call(this);
+      if (node) { node.dataset.layer = name; slot.replaceChildren(node); } else slot.replaceChildren();
+    }
+    return slot.firstChild;
+  };
 
   Layers.prototype.render = function () {
     if (!this.state) return;
-    var T = this.T, s = this.state, root = this.root, self = this;
-    root.replaceChildren();
-    if (this.has("likes") && s.likes && s.likes.goal) {
-      var box = el("div", "layer likes");
-      box.dataset.layer = "likes";
-      var pct = Math.min(100, Math.round(100 * s.likes.total / s.likes.goal));
-      box.appendChild(el("div", "likes-label", "❤ " + s.likes.total + " / " + s.likes.goal + (s.likes.reached ? " ✓" : "")));
-      var bar = el("div", "bar"), fill = el("div", "fill");
-      fill.style.width = pct + "%";
-      bar.appendChild(fill); box.appendChild(bar);
-      root.appendChild(box);
-    }
+    var s = this.state, now = this.clock.now();
+    document.documentElement.dataset.showStatus = s.show ? s.show.status : "";
+
+    // likes: built once, counters updated in place (the bar animates)
+    var likes = s.likes || {};
+    var node = this.place("likes", likes.goal || likes.total ? "likes" : null, this.buildLikes);
+    if (node) this.updateLikes(node, likes);
+
     var sale = this.has("sale") ? this.activeSale() : null;
-    if (sale) {
-      var p = this.product(sale.sku);
-      var card = el("div", "layer sale");
-      card.dataset.layer = "sale";
-      card.dataset.sale = sale.id;
-      card.appendChild(el("div", "tag", T.flash_sale));
-      card.appendChild(el("div", "title", p ? p.title : sale.sku));
-      var prices = el("div", "prices");
-      prices.appendChild(el("span", "price", "¥" + sale.price));
-      if (p) prices.appendChild(el("s", "was", "¥" + p.list_price));
-      card.appendChild(prices);
-      card.appendChild(el("div", "countdown", ""));
-      var stock = el("div", "stock");
-      var sbar = el("div", "bar"), sfill = el("div", "fill");
-      sfill.style.width = Math.round(100 * sale.remaining / sale.stock) + "%";
-      sbar.appendChild(sfill);
-      stock.appendChild(sbar);
-      stock.appendChild(el("div", "stock-label", sale.remaining > 0 ? T.left.replace("{n}", sale.remaining) : T.sold_out));
-      card.appendChild(stock);
-      if (this.opts.onSaleCard) this.opts.onSaleCard(card, sale);
-      root.appendChild(card);
-    }
+    node = this.place("sale", sale ? sale.id + "|" + sale.status + "|" + (sale.remaining > 0) : null,
+                      function () { return this.buildSale(sale); });
+    if (node) this.updateSale(node, sale, now);
+
     var draw = this.has("draw") ? this.activeDraw() : null;
-    if (draw) {
-      var dcard = el("div", "layer draw" + (draw.status === "closed" ? " drawn" : ""));
-      dcard.dataset.layer = "draw";
-      dcard.appendChild(el("div", "tag", draw.kind === "lucky_bag" ? T.lucky_bag : T.lucky_draw));
-      dcard.appendChild(el("div", "title", draw.prize));
-      if (draw.status === "open") {
-        dcard.appendChild(el("div", "entries", T.entries.replace("{n}", draw.entries || 0)));
-        if (draw.deadline) dcard.appendChild(el("div", "countdown draw-countdown", ""));
-        dcard.appendChild(el("div", "hint", this.drawHint(draw)));
-      } else {
-        var list = el("ul", "winners");
-        (draw.drawn || []).forEach(function (w) { list.appendChild(el("li", null, w.nickname)); });
-        dcard.appendChild(el("div", "hint", T.winners));
-        dcard.appendChild(list);
-      }
-      dcard.appendChild(el("div", "commitment", T.commitment + " " + String(draw.commitment).slice(0, 16) + "…"));
-      root.appendChild(dcard);
+    node = this.place("draw", draw ? draw.id + "|" + draw.status + "|" + (draw.drawn || []).length : null,
+                      function () { return this.buildDraw(draw); });
+    if (node) this.updateDraw(node, draw, now);
+
+    var pinned = s.pinned_sku ? this.product(s.pinned_sku) : null;
+    this.place("product", pinned ? JSON.stringify(pinned) : null, function () { return this.buildProduct(pinned); });
+
+    var n = this.opts.comments || 5;
+    var shown = s.comments.slice(-n);
+    var ckey = JSON.stringify([s.pinned_comment && s.pinned_comment.comment_id,
+                               shown.map(function (c) { return c.comment_id; })]);
+    this.place("comments", ckey, function () { return this.buildComments(shown, s.pinned_comment); });
+  };
+
+  Layers.prototype.buildLikes = function () {
+    var box = el("div", "layer likes");
+    box.appendChild(el("div", "likes-label"));
+    var bar = el("div", "bar"), fill = el("div", "fill");
+    bar.appendChild(fill);
+    box.appendChild(bar);
+    return box;
+  };
+
+  Layers.prototype.updateLikes = function (box, likes) {
+    var T = this.T, label = box.querySelector(".likes-label"), bar = box.querySelector(".bar");
+    box.dataset.total = String(likes.total);
+    if (likes.goal) {
+      bar.hidden = false;
+      setText(label, "❤ " + likes.total + " / " + likes.goal + (likes.reached ? " ✓" : ""));
+      box.querySelector(".fill").style.width = Math.min(100, Math.floor(100 * likes.total / likes.goal)) + "%";
+    } else {
+      bar.hidden = true;
+      setText(label, "❤ " + T.likes_n.replace("{n}", likes.total));
     }
-    if (this.has("product") && s.pinned_sku) {
-      var pp = this.product(s.pinned_sku);
-      if (pp) {
-        var pc = el("div", "layer product");
-        pc.dataset.layer = "product";
-        if (pp.image) { var img = el("img"); img.src = pp.image; img.alt = ""; pc.appendChild(img); }
-        var info = el("div", "info");
-        info.appendChild(el("div", "title", pp.title));
-        var pr = el("div", "prices");
-        pr.appendChild(el("span", "price", "¥" + pp.live_price));
-        if (pp.list_price !== pp.live_price) pr.appendChild(el("s", "was", "¥" + pp.list_price));
-        info.appendChild(pr);
-        pc.appendChild(info);
-        root.appendChild(pc);
-      }
+    box.classList.toggle("reached", !!likes.reached);
+  };
+
+  Layers.prototype.buildSale = function (sale) {
+    var T = this.T, p = this.product(sale.sku);
+    var card = el("div", "layer sale" + (sale.remaining > 0 && sale.status !== "closed" ? "" : " soldout"));
+    card.dataset.sale = sale.id;
+    card.appendChild(el("div", "tag", T.flash_sale));
+    card.appendChild(el("div", "title", p ? p.title : sale.sku));
+    var prices = el("div", "prices");
+    prices.appendChild(el("span", "price", this.money(sale.price)));
+    if (p && Number(p.list_price) > Number(sale.price)) prices.appendChild(el("s", "was", this.money(p.list_price)));
+    card.appendChild(prices);
+    card.appendChild(el("div", "countdown"));
+    var stock = el("div", "stock");
+    var sbar = el("div", "bar"), sfill = el("div", "fill");
+    sbar.appendChild(sfill);
+    stock.appendChild(sbar);
+    stock.appendChild(el("div", "stock-label"));
+    card.appendChild(stock);
+    if (sale.per_viewer_limit) card.appendChild(el("div", "limit", T.limit_n.replace("{n}", sale.per_viewer_limit)));
+    if (this.opts.claim) {
+      var self = this, b = el("button", "claim", T.claim);
+      b.type = "button";
+      b.addEventListener("click", function () { self.opts.claim(sale); });
+      card.appendChild(b);
     }
-    if (this.has("comments")) {
-      var ticker = el("div", "layer comments");
-      ticker.dataset.layer = "comments";
-      if (s.pinned_comment) {
-        var pin = el("div", "pinned");
-        pin.appendChild(el("b", null, "📌 " + s.pinned_comment.nickname + ": "));
-        pin.appendChild(el("span", null, s.pinned_comment.text));
-        ticker.appendChild(pin);
-      }
-      s.comments.slice(-5).forEach(function (c) {
-        var line = el("div", "comment");
-        line.appendChild(el("b", null, c.nickname + ": "));
-        line.appendChild(el("span", "text", c.text));  // text, never HTML
-        ticker.appendChild(line);
+    return card;
+  };
+
+  Layers.prototype.updateSale = function (card, sale, now) {
+    var T = this.T, cd = card.querySelector(".countdown"), ms, text;
+    var soldOut = sale.remaining <= 0 || sale.status === "closed";
+    if (soldOut) { ms = Math.max(0, sale.deadline - now); text = T.sold_out; }
+    else if (now < sale.opens_at) { ms = sale.opens_at - now; text = T.opens_in + " " + Live.fmtCountdown(ms); }
+    else { ms = Math.max(0, sale.deadline - now); text = T.ends_in + " " + Live.fmtCountdown(ms); }
+    setText(cd, text);
+    // what the countdown shows, in ms: tests (and curious operators) read it here
+    cd.dataset.ms = String(Math.round(ms));
+    cd.dataset.phase = soldOut ? "sold_out" : now < sale.opens_at ? "opens" : "ends";
+    card.dataset.remaining = String(sale.remaining);
+    card.querySelector(".fill").style.width = Math.round(100 * Math.max(0, sale.remaining) / sale.stock) + "%";
+    setText(card.querySelector(".stock-label"), sale.remaining > 0 ? T.left.replace("{n}", sale.remaining) : T.sold_out);
+    var b = card.querySelector(".claim");
+    if (b) b.disabled = soldOut || now < sale.opens_at || now >= sale.deadline;
+  };
+
+  Layers.prototype.buildDraw = function (draw) {
+    var T = this.T, drawn = draw.status === "closed";
+    var card = el("div", "layer draw" + (drawn ? " drawn" : ""));
+    card.dataset.draw = draw.id;
+    card.appendChild(el("div", "tag", draw.kind === "lucky_bag" ? T.lucky_bag : T.lucky_draw));
+    card.appendChild(el("div", "title", draw.prize));
+    if (!drawn) {
+      card.appendChild(el("div", "entries"));
+      if (draw.deadline) card.appendChild(el("div", "countdown draw-countdown"));
+      card.appendChild(el("div", "hint", this.drawHint(draw)));
+    } else {
+      // seen live: a short roll, then the names pop in one after another
+      var live = !!this.revealing[draw.id];
+      if (live) card.appendChild(el("div", "drum", "🎁"));
+      card.appendChild(el("div", "hint", T.winners));
+      var list = el("ul", "winners" + (live ? " reveal" : ""));
+      (draw.drawn || []).forEach(function (w, i) {
+        var li = el("li", null, w.nickname);  // masked by the server: 王**
+        if (live) li.style.animationDelay = (1.2 + Math.min(i, 10) * 0.15) + "s";
+        list.appendChild(li);
       });
-      root.appendChild(ticker);
+      if (!(draw.drawn || []).length) list.appendChild(el("li", "none", T.no_entrants));
+      card.appendChild(list);
     }
-    this.tick();
+    var commit = el("div", "commitment", T.commitment + " " + String(draw.commitment || "").slice(0, 12) + "…");
+    commit.title = String(draw.commitment || "");
+    card.appendChild(commit);
+    if (this.opts.links) {
+      var a = el("a", "verify", T.verify);
+      a.href = "/api/shows/" + encodeURIComponent(this.state.show.id) + "/draws/" + encodeURIComponent(draw.id);
+      a.target = "_blank";
+      a.rel = "noopener";
+      card.appendChild(a);
+    }
+    return card;
+  };
+
+  Layers.prototype.updateDraw = function (card, draw, now) {
+    setText(card.querySelector(".entries"), this.T.entries.replace("{n}", draw.entries || 0));
+    var dc = card.querySelector(".draw-countdown");
+    if (dc && draw.deadline) {
+      var ms = Math.max(0, draw.deadline - now);
+      setText(dc, this.T.draw_in + " " + Live.fmtCountdown(ms));
+      dc.dataset.ms = String(Math.round(ms));
+    }
+  };
+
+  Layers.prototype.buildProduct = function (p) {
+    var card = el("div", "layer product");
+    card.dataset.sku = p.sku;
+    if (p.image) { var img = el("img"); img.src = p.image; img.alt = ""; card.appendChild(img); }
+    var info = el("div", "info");
+    info.appendChild(el("div", "title", p.title));
+    var pr = el("div", "prices");
+    pr.appendChild(el("span", "price", this.money(p.live_price)));
+    if (Number(p.list_price) > Number(p.live_price)) pr.appendChild(el("s", "was", this.money(p.list_price)));
+    info.appendChild(pr);
+    if (this.opts.links && p.url && /^https?:\/\//.test(p.url)) {
+      var a = el("a", "buy", this.T.buy);
+      a.href = p.url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      info.appendChild(a);
+    }
+    card.appendChild(info);
+    return card;
+  };
+
+  Layers.prototype.buildComments = function (shown, pinned) {
+    var ticker = el("div", "layer comments");
+    if (pinned) {
+      var pin = el("div", "pinned");
+      pin.appendChild(el("b", "nick", "📌 " + pinned.nickname + ": "));
+      pin.appendChild(el("span", "text", pinned.text));  // text, never HTML
+      ticker.appendChild(pin);
+    }
+    shown.forEach(function (c) {
+      var line = el("div", "comment");
+      line.dataset.id = c.comment_id;
+      line.appendChild(el("b", "nick", c.nickname + ": "));
+      line.appendChild(el("span", "text", c.text));  // text, never HTML
+      ticker.appendChild(line);
+    });
+    return ticker;
   };
 
   Layers.prototype.drawHint = function (d) {
@@ -221,28 +360,6 @@
     if (e.bought_items) parts.push(T.buy_n.replace("{n}", e.bought_items));
     if (!parts.length) parts.push(T.stay_to_enter);
     return parts.join(" · ");
-  };
-
-  Layers.prototype.tick = function () {
-    if (!this.state) return;
-    var now = this.clock.now(), T = this.T, root = this.root;
-    var sale = root.querySelector(".sale .countdown");
-    if (sale) {
-      var s = this.find(this.state.flash_sales, root.querySelector(".sale").dataset.sale);
-      if (s) {
-        var text;
-        if (s.status === "closed") text = T.sold_out;
-        else if (now < s.opens_at) text = T.opens_in + " " + Live.fmtDuration(s.opens_at - now);
-        else text = T.ends_in + " " + Live.fmtDuration(Math.max(0, s.deadline - now));
-        sale.textContent = text;
-        sale.dataset.ms = String(now < s.opens_at ? s.opens_at - now : Math.max(0, s.deadline - now));
-      }
-    }
-    var dc = root.querySelector(".draw-countdown");
-    if (dc) {
-      var d = this.activeDraw();
-      if (d && d.deadline) dc.textContent = T.draw_in + " " + Live.fmtDuration(Math.max(0, d.deadline - now));
-    }
   };
 
   window.LiveLayers = Layers;

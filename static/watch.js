@@ -6,114 +6,214 @@
   var T = JSON.parse(document.getElementById("strings").textContent);
   var root = document.getElementById("watch");
   var showId = root.dataset.show;
-  var stage = document.getElementById("stage");
   var $ = function (id) { return document.getElementById(id); };
   var KEY = "live.viewer." + showId;
+  var LIKE_EVERY_MS = 250;   // at most one like message this often
+  var LIKES_PER_SEND = 5;    // 20 a second: what the server accepts from one viewer
+  var LIKES_BACKLOG = 40;    // taps beyond this are not queued (an auto-clicker gains nothing)
   var me = null;
   try { me = JSON.parse(localStorage.getItem(KEY) || "null"); } catch (e) { me = null; }
 
   function toast(text) {
     var t = $("toast");
-    t.textContent = text;
+    t.textContent = text;  // never HTML
     t.hidden = false;
     clearTimeout(toast.timer);
     toast.timer = setTimeout(function () { t.hidden = true; }, 3500);
   }
 
-  function fit() {
-    var box = stage.parentElement.getBoundingClientRect();
-    var k = Math.min(box.width / 1920, box.height / 1080);
-    stage.style.transform = "scale(" + k + ")";
+  // A server error in the page's language when we know its code.
+  function errorText(err) {
+    if (!err) return "";
+    if (err.code === "RATE_LIMITED") return T.too_fast;
+    if (err.code === "MUTED") return T.muted;
+    if (err.code === "DISCONNECTED") return T.offline;
+    return err.message || err.code;
   }
-  window.addEventListener("resize", fit);
 
+  // -- my orders ----------------------------------------------------------------
   var claims = {};
-  function showClaim(requestId, text, ok) {
+  function saleTitle(sku) {
+    var p = layers.state ? layers.product(sku) : null;
+    return p ? p.title : sku;
+  }
+  function showClaim(requestId, info, text, kind, extra) {
     var li = claims[requestId];
     if (!li) { li = document.createElement("li"); claims[requestId] = li; $("claims").prepend(li); }
-    li.textContent = text;  // never HTML
-    li.className = ok ? "ok" : "lost";
+    li.className = kind;
+    li.dataset.state = kind;
+    if (extra && extra.code) li.dataset.code = extra.code;
+    if (extra && extra.order) li.dataset.order = extra.order;
+    li.replaceChildren();
+    var what = document.createElement("span");
+    what.className = "what";
+    what.textContent = saleTitle(info.sku) + (info.price ? " · " + layers.money(info.price) : "");
+    var res = document.createElement("span");
+    res.className = "result";
+    res.textContent = text;  // never HTML
+    li.appendChild(what);
+    li.appendChild(res);
   }
 
+  var waiting = [];
+  function whenConnected(fn) { waiting.push(fn); }
+
   function claim(sale) {
+    if (!me) { askJoin(); return; }
     var requestId = "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-    showClaim(requestId, T.claiming, true);
-    sock.send({type: "claim", sale_id: sale.id, qty: 1, request_id: requestId}).then(function (res) {
-      if (res.ok) showClaim(requestId, T.claim_ok.replace("{order}", res.order_id), true);
-      else showClaim(requestId, T["claim_" + res.code] || res.code, false);
+    attempt(requestId, {sku: sale.sku, price: sale.price}, sale.id, 0);
+  }
+
+  // The same request_id on a retry: a claim that won before the socket dropped
+  // answers with the same order, never a second one.
+  function attempt(requestId, info, saleId, tries) {
+    showClaim(requestId, info, T.claiming, "pending");
+    sock.send({type: "claim", sale_id: saleId, qty: 1, request_id: requestId}).then(function (res) {
+      if (res.ok) showClaim(requestId, info, T.claim_ok.replace("{order}", res.order_id), "ok", {order: res.order_id});
+      else showClaim(requestId, info, T["claim_" + res.code] || res.message || res.code, "lost", {code: res.code});
     }, function (err) {
-      showClaim(requestId, (T["claim_" + err.code] || err.message || err.code), false);
+      if (err.code === "DISCONNECTED" && tries < 3) {
+        whenConnected(function () { attempt(requestId, info, saleId, tries + 1); });
+        return;
+      }
+      showClaim(requestId, info, T["claim_" + err.code] || T.claim_failed.replace("{message}", errorText(err)),
+                "lost", {code: err.code});
     });
   }
 
-  var layers = new LiveLayers(stage, T, null, {
-    onSaleCard: function (card, sale) {
-      if (!me) return;
-      var b = document.createElement("button");
-      b.className = "claim";
-      b.type = "button";
-      b.textContent = T.claim;
-      var now = sock.clock.now();
-      b.disabled = sale.status === "closed" || now >= sale.deadline || sale.remaining <= 0;
-      b.addEventListener("click", function () { claim(sale); });
-      card.appendChild(b);
-    },
+  function askJoin() {
+    toast(T.join_hint);
+    $("nickname").focus();
+  }
+
+  var layers = new LiveLayers($("layers"), T, new Live.ServerClock(), {
+    order: ["likes", "draw", "sale", "product", "comments"], comments: 6, links: true,
+    lang: document.documentElement.lang, claim: claim,
   });
 
-  var sock = new Live.ShowSocket(showId, {
-    hello: me ? {token: me.token} : {},
-    onSnapshot: function (msg) { layers.snapshot(msg.state); fit(); viewers(msg.state.viewers.now); },
-    onEvent: function (ev) { layers.apply(ev); if (ev.type === "viewers.tick") viewers(ev.now); },
-    onMessage: function (msg) { if (msg.type === "error") toast(msg.message); },
-    onStatus: function (s) { document.body.dataset.conn = s; },
-  });
-  layers.clock = sock.clock;
+  function note() {
+    var s = layers.state, n = $("status-note");
+    var text = !s ? "" : s.show.status === "ended" ? T.ended : s.show.status === "draft" ? T.not_started : "";
+    n.textContent = text;
+    n.hidden = !text;
+  }
 
   function viewers(n) { $("viewers").textContent = T.watching.replace("{n}", n); }
 
-  // Likes: taps are counted here and sent at most once per 250 ms.
-  var pendingLikes = 0, myLikes = 0;
-  $("like").addEventListener("click", function () { pendingLikes += 1; myLikes += 1; $("like-count").textContent = myLikes; });
-  setInterval(function () {
-    if (pendingLikes > 0 && sock.post({type: "like", count: pendingLikes})) pendingLikes = 0;
-  }, 250);
+  var sock = new Live.ShowSocket(showId, {
+    hello: me ? {token: me.token} : {},
+    onSnapshot: function (msg) {
+      layers.snapshot(msg.state);
+      viewers(msg.state.viewers.now);
+      note();
+      if (msg.me && msg.me.claims) {
+        msg.me.claims.forEach(function (c) {
+          showClaim(c.request_id, c, T.claim_ok.replace("{order}", c.order_id), "ok", {order: c.order_id});
+        });
+      }
+    },
+    onEvent: function (ev) {
+      layers.apply(ev);
+      if (ev.type === "viewers.tick") viewers(ev.now);
+      if (ev.type === "show.started" || ev.type === "show.ended") note();
+    },
+    onMessage: function (msg) {
+      // likes over the rate are dropped by the server; nothing for the viewer to do
+      if (msg.type === "error" && msg.code !== "RATE_LIMITED") toast(errorText(msg));
+    },
+    onStatus: function (s, code) {
+      document.body.dataset.conn = s;
+      $("conn-banner").hidden = s !== "disconnected";
+      if (s === "connected") {
+        var run = waiting;
+        waiting = [];
+        run.forEach(function (fn) { fn(); });
+      }
+      if (s === "refused" && me) {
+        // the token is not valid here (a reset server): register again
+        localStorage.removeItem(KEY);
+        me = null;
+        showControls();
+        sock.reconnect({}, true);
+      }
+    },
+  });
+  layers.clock = sock.clock;
+
+  // -- likes: taps counted here, sent at most once per 250 ms ---------------------
+  // The first tap goes at once; later ones wait until 250 ms after the last send
+  // (measured, not a setInterval, whose ticks can come closer than their period).
+  var pendingLikes = 0, myLikes = 0, lastLikeSent = -Infinity, likeTimer = null;
+  function flushLikes() {
+    likeTimer = null;
+    if (pendingLikes <= 0) return;
+    var wait = lastLikeSent + LIKE_EVERY_MS - performance.now();
+    if (wait > 0) { likeTimer = setTimeout(flushLikes, wait); return; }
+    var n = Math.min(pendingLikes, LIKES_PER_SEND);
+    if (!sock.post({type: "like", count: n})) { likeTimer = setTimeout(flushLikes, 1000); return; }
+    pendingLikes -= n;
+    lastLikeSent = performance.now();
+    if (pendingLikes > 0) likeTimer = setTimeout(flushLikes, LIKE_EVERY_MS);
+  }
+  $("like").addEventListener("click", function () {
+    if (pendingLikes >= LIKES_BACKLOG) return;
+    pendingLikes += 1;
+    myLikes += 1;
+    $("like-count").textContent = myLikes;
+    var heart = document.createElement("span");
+    heart.className = "heart";
+    heart.textContent = "❤";
+    heart.style.left = (20 + Math.random() * 60) + "%";
+    $("like").appendChild(heart);
+    setTimeout(function () { heart.remove(); }, 900);
+    if (!likeTimer) flushLikes();
+  });
 
   $("comment-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var input = $("comment");
     var text = input.value.trim();
     if (!text) return;
+    var button = ev.target.querySelector("button");
+    button.disabled = true;
     sock.send({type: "comment", text: text}).then(function () { input.value = ""; },
-      function (err) { toast(err.message || err.code); });
+      function (err) { toast(errorText(err)); }).then(function () { button.disabled = false; });
   });
+
   $("share").addEventListener("click", function () {
-    if (navigator.clipboard) navigator.clipboard.writeText(location.origin + location.pathname).catch(function () {});
+    var url = location.origin + location.pathname;
     sock.post({type: "share"});
+    if (navigator.share) { navigator.share({title: document.title, url: url}).catch(function () {}); return; }
+    if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function () {});
     toast(T.shared);
   });
 
-  function start() {
+  function showControls() {
     $("join").hidden = !!me;
     $("controls").hidden = !me;
-    sock.opts.hello = me ? {token: me.token} : {};
-    sock.connect();
   }
 
   $("join").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var nickname = $("nickname").value.trim();
+    if (!nickname) return;
+    var button = ev.target.querySelector("button");
+    button.disabled = true;
     fetch("/api/shows/" + encodeURIComponent(showId) + "/viewers", {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({nickname: nickname}),
-    }).then(function (r) { return r.json().then(function (b) { return {ok: r.ok, body: b}; }); }).then(function (res) {
-      if (!res.ok) { toast(res.body.error ? res.body.error.message : "error"); return; }
-      me = {viewer_id: res.body.viewer_id, token: res.body.token};
+    }).then(function (r) {
+      return r.json().then(function (b) { return {ok: r.ok, body: b}; });
+    }).then(function (res) {
+      if (!res.ok) { toast(res.body.error ? errorText(res.body.error) : T.error); return; }
+      me = {viewer_id: res.body.viewer_id, token: res.body.token, nickname: res.body.nickname};
       localStorage.setItem(KEY, JSON.stringify(me));
-      if (sock.ws) { sock.closed = true; sock.ws.close(); sock.closed = false; sock.ws = null; }
-      sock.lastSeq = null;
-      start();
-    });
+      showControls();
+      // a fresh snapshot as this viewer (with "me")
+      sock.reconnect({token: me.token}, true);
+    }, function () { toast(T.offline); }).then(function () { button.disabled = false; });
   });
 
-  start();
+  showControls();
+  sock.connect();
   window.__watch = {sock: sock, layers: layers};
 })();

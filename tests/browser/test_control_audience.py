@@ -1,0 +1,137 @@
+"""The control panel's live audience tools in a real browser: flash sales, draws,
+the like goal, and the comment feed with moderation."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.browser.test_control_panel import SEGMENTS, api, open_panel, staff_link
+from tests.conftest import PRODUCTS, LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def show(live_server: LiveServer) -> dict[str, Any]:
+    created: dict[str, Any] = api(live_server, "POST", "/api/shows",
+                                  {"title": "Audience show", "products": PRODUCTS, "segments": SEGMENTS})
+    api(live_server, "POST", f"/api/shows/{created['id']}/commands", {"type": "show.start"})
+    return created
+
+
+class Viewer:
+    """A viewer on a real socket (the watch page's protocol, without the page)."""
+
+    def __init__(self, server: LiveServer, show_id: str, nickname: str) -> None:
+        # no staff credentials: staff who register are excluded from draws
+        req = urllib.request.Request(f"{server.url}/api/shows/{show_id}/viewers", method="POST",
+                                     data=json.dumps({"nickname": nickname}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            reg = json.loads(r.read())
+        self.id = reg["viewer_id"]
+        self.ws = connect(f"{server.ws_url}/ws/shows/{show_id}", proxy=None).__enter__()
+        self.ws.send(json.dumps({"type": "hello", "token": reg["token"]}))
+        assert json.loads(self.ws.recv(timeout=10))["type"] == "snapshot"
+
+    def ask(self, msg: dict[str, Any], answer: str) -> dict[str, Any]:
+        self.ws.send(json.dumps(msg))
+        deadline = time.monotonic() + 10
+        while True:
+            reply: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            if reply["type"] in (answer, "error") and reply.get("request_id") == msg.get("request_id"):
+                return reply
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def test_open_a_flash_sale_from_the_panel_and_watch_its_stock(browser: Any, live_server: LiveServer,
+                                                               show: dict[str, Any]) -> None:
+    sid = show["id"]
+    page = open_panel(browser, staff_link(live_server, sid, "assistant", "Ann"))
+    page.select_option("#sale-sku", "B2")
+    page.fill("#sale-price", "49.90")
+    page.fill("#sale-stock", "3")
+    page.fill("#sale-minutes", "2")
+    page.click("#sale-form button[type=submit]")
+    sales = page.locator("[data-testid=sales] li")
+    sales.filter(has_text="3/3").wait_for(timeout=2000)
+    sale = api(live_server, "GET", f"/api/shows/{sid}/state")["flash_sales"][0]
+    assert (sale["sku"], sale["price"], sale["stock"]) == ("B2", "49.90", 3)
+    viewer = Viewer(live_server, sid, "Bo")
+    try:
+        result = viewer.ask({"type": "claim", "sale_id": sale["id"], "qty": 1, "request_id": "k1"}, "claim.result")
+        assert result["ok"] is True
+        sales.filter(has_text="2/3").wait_for(timeout=2000)  # coalesced flash_sale.stock reaches the panel
+    finally:
+        viewer.close()
+    page.locator("[data-testid=sales] li button", has_text="Close").click()
+    page.locator("[data-testid=sales] li button").wait_for(state="detached", timeout=2000)
+    assert api(live_server, "GET", f"/api/shows/{sid}/state")["flash_sales"][0]["status"] == "closed"
+
+
+def test_draw_from_the_panel_shows_masked_winners(browser: Any, live_server: LiveServer,
+                                                   show: dict[str, Any]) -> None:
+    sid = show["id"]
+    page = open_panel(browser, staff_link(live_server, sid, "assistant", "Ann"))
+    viewers = [Viewer(live_server, sid, name) for name in ("王小明", "李雷")]
+    try:
+        page.fill("#draw-prize", "Lucky bag")
+        page.fill("#draw-winners", "1")
+        page.fill("#draw-minutes", "0")
+        page.click("#draw-form button[type=submit]")
+        page.locator("[data-testid=draws] li", has_text="Lucky bag").wait_for(timeout=2000)
+        page.locator("[data-testid=draws] li", has_text="2 entered").wait_for(timeout=3000)
+        page.locator("[data-testid=draws] li button", has_text="Draw now").click()
+        row = page.locator("[data-testid=draws] li", has_text="Winners")
+        row.wait_for(timeout=2000)
+        assert "王**" in row.inner_text() or "李**" in row.inner_text()
+        assert "王小明" not in row.inner_text() and "李雷" not in row.inner_text()
+    finally:
+        for viewer in viewers:
+            viewer.close()
+
+
+def test_moderator_sees_flagged_comments_and_deletes_one(browser: Any, live_server: LiveServer,
+                                                        show: dict[str, Any]) -> None:
+    sid = show["id"]
+    page = open_panel(browser, staff_link(live_server, sid, "moderator", "Mo"))
+    assert page.locator("#sale-form").is_hidden()  # moderators do not run sales
+    viewer = Viewer(live_server, sid, "Cat")
+    try:
+        assert viewer.ask({"type": "comment", "text": "<b>hello</b> 加微信 aaa", "request_id": "c1"},
+                          "command.result")["ok"]
+        feed = page.locator("[data-testid=comments] li")
+        feed.filter(has_text="加微信").wait_for(timeout=2000)
+        flagged = page.locator("[data-testid=comments] li.flagged")
+        assert flagged.count() == 1
+        assert page.locator("[data-testid=comments] b", has_text="hello").count() == 0  # text, never HTML
+        flagged.locator("button", has_text="Delete").click()
+        page.locator("[data-testid=comments] li.deleted").wait_for(timeout=2000)
+        state = api(live_server, "GET", f"/api/shows/{sid}/state")
+        assert state["comments"][-1]["deleted"] is True
+    finally:
+        viewer.close()
+
+
+def test_like_goal_set_in_the_panel_counts_likes(browser: Any, live_server: LiveServer,
+                                                 show: dict[str, Any]) -> None:
+    sid = show["id"]
+    page = open_panel(browser, staff_link(live_server, sid, "assistant", "Ann"))
+    page.fill("#goal-target", "5")
+    page.click("#goal-form button[type=submit]")
+    page.locator("[data-testid=likes]", has_text="/ 5").wait_for(timeout=2000)
+    viewer = Viewer(live_server, sid, "Dee")
+    try:
+        viewer.ws.send(json.dumps({"type": "like", "count": 6}))
+        page.locator("[data-testid=likes]", has_text="6 / 5 ✓").wait_for(timeout=3000)
+        page.locator("[data-testid=viewers]", has_text="1").wait_for(timeout=3000)
+    finally:
+        viewer.close()
