@@ -3,7 +3,6 @@ and the overlay and watch pages."""
 
 from __future__ import annotations
 
-import json
 import secrets
 
 from starlette.requests import Request
@@ -13,8 +12,7 @@ from starlette.routing import Route
 from live import values as v
 from live.auth import Principal, viewer_of
 from live.errors import Invalid, NotFound, RateLimited, Unauthorized
-from live.i18n import strings
-from live.panel import render
+from live.panel import page_strings, render
 from live.web import RateLimiter, bearer, client_key, hub, json_object, page_language, principal
 
 # A person registers once per show; a script registering thousands is refused.
@@ -78,14 +76,9 @@ async def draw_record(request: Request) -> Response:
     return JSONResponse(draw.record())
 
 
-def _page_strings(lang: str) -> tuple[dict[str, str], str]:
-    t = strings(lang)
-    return t, json.dumps(t, ensure_ascii=False).replace("<", "\\u003c")
-
-
 async def overlay_page(request: Request) -> Response:
     lang = page_language(request)
-    t, t_json = _page_strings(lang)
+    t, t_json = page_strings(lang)
     show_id = request.path_params["show_id"]
     row = await hub(request).journal.show_row(show_id)
     key = request.query_params.get("key", "")
@@ -103,7 +96,7 @@ LAYERS = ("product", "sale", "draw", "likes", "comments")
 
 async def watch_page(request: Request) -> Response:
     lang = page_language(request)
-    t, t_json = _page_strings(lang)
+    t, t_json = page_strings(lang)
     show_id = request.path_params["show_id"]
     try:
         engine = await hub(request).shows.get(show_id)

@@ -302,3 +302,44 @@ def test_login_script_refuses_unknown_show_and_missing_database(
     assert role_alone.returncode == 2 and role_alone.stdout == ""
     assert (no_db.returncode, no_db.stdout) == (1, "")
     assert not missing_db.exists()
+
+
+def test_kill_9_during_a_flash_sale_loses_no_acknowledged_claim(
+    db_url: str, servers: Callable[[str], ServerProcess]
+) -> None:
+    first = servers(db_url)
+    status, show, _ = first.request("POST", "/api/shows", {"title": "Sale", "products": PRODUCTS,
+                                                           "segments": SEGMENTS})
+    assert status == 201, show
+    sid = show["id"]
+    first.command(sid, {"type": "show.start"})
+    sale = first.command(sid, {"type": "flash_sale.open", "sku": "A1", "stock": 3, "per_viewer_limit": 2,
+                               "duration_seconds": 600})["events"][0]["sale"]
+    path = f"/api/shows/{sid}/flash-sales/{sale['id']}/claims"
+    viewers = []
+    for name in ("Ann", "Bo"):
+        status, viewer, _ = first.request("POST", f"/api/shows/{sid}/viewers", {"nickname": name}, admin=False)
+        assert status == 201, viewer
+        viewers.append(viewer)
+
+    def claim(server: ServerProcess, viewer: dict[str, Any], key: str) -> tuple[int, Any]:
+        status, body, _ = server.request("POST", path, {"qty": 1}, admin=False, headers={
+            "Authorization": f"Bearer {viewer['token']}", "Idempotency-Key": key})
+        return status, body
+
+    won = [claim(first, viewers[0], "a-1"), claim(first, viewers[0], "a-2")]
+    assert [s for s, _ in won] == [200, 200]
+    first.kill9()  # right after the second order was acknowledged
+
+    second = servers(db_url)
+    # retries of acknowledged claims get the very same orders back
+    assert claim(second, viewers[0], "a-1") == won[0]
+    assert claim(second, viewers[0], "a-2") == won[1]
+    # the per-viewer limit still counts them, and the stock still remembers them
+    status, lost = claim(second, viewers[0], "a-3")
+    assert (status, lost["error"]["code"]) == (409, "LIMIT_REACHED")
+    assert claim(second, viewers[1], "b-1")[0] == 200
+    status, lost = claim(second, viewers[1], "b-2")
+    assert (status, lost["error"]["code"]) == (409, "SOLD_OUT")
+    state = second.state(sid)
+    assert [(s["remaining"], s["status"]) for s in state["flash_sales"]] == [(0, "closed")]

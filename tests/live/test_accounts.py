@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -15,13 +14,6 @@ from live.db import metadata, open_database
 from tests.conftest import FakeClock
 
 ADMIN_TOKEN = "ad_the-admin-token-for-these-tests"
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = await open_database(db_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from live import engine as engine_module
 from live.auth import Principal
 from live.commands import Event
-from live.db import open_database
 from live.engine import ShowEngine, Shows
 from live.errors import Conflict, Forbidden, Invalid, LiveError, NotFound
 from live.journal import FencingError, Journal
 from live.show import parse_show_config
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock
+from tests.live.conftest import show_row
 
 ADMIN = Principal("admin", None, "admin")
 CONFIG = parse_show_config({"title": "秋冬护肤专场"})
@@ -48,20 +48,6 @@ class LoggingJournal(Journal):
             raise self.fail
         await super().append(show_id, batch, status)
         self.log.append(("journal", [e["seq"] for e in batch]))
-
-
-async def show_row(journal: Journal, show_id: str) -> Any:
-    """The show's projection row, which must exist."""
-    row = await journal.show_row(show_id)
-    assert row is not None
-    return row
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = await open_database(db_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

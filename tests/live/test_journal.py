@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,22 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from live.db import events, open_database, shows
 from live.journal import FencingError, Journal
+from tests.live.conftest import show_row
 
 T0 = 1_700_000_000_000
 
 
-async def show_row(journal: Journal, show_id: str) -> Any:
-    """The show's projection row, which must exist."""
-    row = await journal.show_row(show_id)
-    assert row is not None
-    return row
-
-
 @pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = await open_database(db_url)
-    yield engine
-    await engine.dispose()
+def engine(db: AsyncEngine) -> AsyncEngine:
+    return db
 
 
 @pytest.fixture
