@@ -258,7 +258,8 @@ def main() -> None:
     app = create_app(replace(settings, print_links=True))
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
-    announce(f"Admin links: python scripts/login.py   ·   API: {base}/api/shows")
+    python = os.path.relpath(sys.executable) if sys.prefix.startswith(str(ROOT)) else "python"
+    announce(f"New login links: {python} scripts/login.py --show ID   ·   API: {base}/api/shows")
     uvicorn.run(
         app,
         host=settings.host,
