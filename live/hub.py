@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from live.accounts import Accounts
 from live.engine import Shows
@@ -23,3 +24,5 @@ class Hub:
     claims: tuple[str, ...]
     public_url: str
     allowed_origins: frozenset[str] = field(default_factory=frozenset)
+    # rate limiters by name (overlays/http.py): per app, so two apps never share buckets
+    limits: dict[str, Any] = field(default_factory=dict)

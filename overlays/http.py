@@ -17,13 +17,24 @@ from live.web import RateLimiter, bearer, client_key, hub, json_object, page_lan
 
 # A person registers once per show; a script registering thousands is refused.
 # Generous, because many real viewers share one address behind carrier NAT.
-REGISTRATIONS = RateLimiter(per_minute=120, burst=60)
-CLAIMS = RateLimiter(per_minute=600, burst=60)
+REGISTRATIONS_PER_MINUTE, REGISTRATIONS_BURST = 120, 60
+CLAIMS_PER_MINUTE, CLAIMS_BURST = 600, 60
+
+
+def limiter(request: Request, name: str) -> RateLimiter:
+    """This app's limiter ``name`` (made on first use: each app has its own buckets)."""
+    limits = hub(request).limits
+    if name not in limits:
+        rate, burst = {"registrations": (REGISTRATIONS_PER_MINUTE, REGISTRATIONS_BURST),
+                       "claims": (CLAIMS_PER_MINUTE, CLAIMS_BURST)}[name]
+        limits[name] = RateLimiter(per_minute=rate, burst=burst)
+    found: RateLimiter = limits[name]
+    return found
 
 
 async def register_viewer(request: Request) -> Response:
     show_id = request.path_params["show_id"]
-    if not REGISTRATIONS.allow(client_key(request)):
+    if not limiter(request, "registrations").allow(client_key(request)):
         raise RateLimited("too many viewer registrations from this address; wait a minute")
     engine = await hub(request).shows.get(show_id)
     body = await json_object(request)
@@ -53,7 +64,7 @@ async def http_claim(request: Request) -> Response:
     order, or 409 with SOLD_OUT / LIMIT_REACHED / NOT_OPEN / ENDED."""
     show_id = request.path_params["show_id"]
     who = viewer_principal(request, show_id)
-    if not CLAIMS.allow(f"{client_key(request)}:{who.staff_id}"):
+    if not limiter(request, "claims").allow(f"{client_key(request)}:{who.staff_id}"):
         raise RateLimited("too many claims; slow down")
     engine = await hub(request).shows.get(show_id)
     key = request.headers.get("idempotency-key")

@@ -5,7 +5,7 @@ Thousands of viewers claim at once from websockets and HTTP, some greedily
 ``request_id`` / ``Idempotency-Key`` concurrently. The stock is never
 oversold, every claimant is answered, and the journal agrees with the answers.
 
-Registration rate limit: ``overlays.http.REGISTRATIONS`` allows 30 viewers
+Registration rate limit: each app's limiter (``overlays.http.REGISTRATIONS_BURST``) allows 30 viewers
 per minute per client address. The test keeps that production limit (a fresh
 limiter with the same figures, so earlier tests in the process do not count)
 and spreads its registrations over source addresses 127.0.0.2, 127.0.0.3, …
@@ -27,8 +27,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from live.db import open_database
 from live.journal import Journal
-from live.web import RateLimiter
-from overlays import http as viewer_http
 from server import create_app
 from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers, make_settings
 
@@ -37,7 +35,7 @@ STOCK = 100
 LIMIT = 2  # per viewer
 SOCKET_VIEWERS = 500
 HTTP_VIEWERS = 500
-PER_ADDRESS = 30  # what REGISTRATIONS lets one address register at once (its burst)
+PER_ADDRESS = 30  # fewer than one address may register at once (REGISTRATIONS_BURST)
 
 
 # -- helpers shared with the other viewer tests -----------------------------------------------
@@ -98,14 +96,7 @@ async def journal_events(db_url: str, sid: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def fresh_registration_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The production registration limit, with no spent buckets from earlier tests."""
-    old = viewer_http.REGISTRATIONS
-    monkeypatch.setattr(viewer_http, "REGISTRATIONS", RateLimiter(per_minute=old.rate * 60, burst=old.burst))
-
-
-@pytest.fixture
-def db_server(db_url: str, fresh_registration_limit: None) -> Iterator[LiveServer]:
+def db_server(db_url: str) -> Iterator[LiveServer]:
     """The app on a real port over SQLite or PostgreSQL, wall clock."""
     server = LiveServer(create_app(make_settings(db_url))).start()
     yield server

@@ -19,13 +19,12 @@ from live.auth import pseudonym
 from tests.conftest import LiveServer
 from tests.overlays.test_socket import command, hello, recv_until, ws_connect
 from tests.overlays.test_viewers import (
-    fresh_limits,
     http,  # the fixture, re-exported
     live_show,
     register,
 )
 
-__all__ = ["fresh_limits", "http"]  # fixtures used by name
+__all__ = ["http"]  # fixtures used by name
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = b"test-secret"  # make_settings' LIVE_SECRET: pseudonyms are HMACs under it

@@ -20,7 +20,6 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from live import engine as engine_mod
-from live.web import RateLimiter
 from overlays import http as viewer_http
 from tests.conftest import LiveServer, admin_headers
 from tests.overlays.test_claims import journal_events
@@ -37,14 +36,6 @@ from tests.overlays.test_socket import (
 )
 
 TIMEOUT = 10.0
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Production limits, with no buckets spent by earlier tests in this process."""
-    for name in ("REGISTRATIONS", "CLAIMS"):
-        old = getattr(viewer_http, name)
-        monkeypatch.setattr(viewer_http, name, RateLimiter(per_minute=old.rate * 60, burst=old.burst))
 
 
 @pytest.fixture
@@ -125,7 +116,7 @@ async def test_registering_on_an_unknown_show_is_404(http: httpx.AsyncClient) ->
 
 async def test_registrations_over_the_rate_are_429_and_write_nothing(http: httpx.AsyncClient) -> None:
     show = await new_show(http)
-    burst = int(viewer_http.REGISTRATIONS.burst)
+    burst = viewer_http.REGISTRATIONS_BURST
     for i in range(burst):
         await register(http, show["id"], f"n{i}")
     seq = await seq_of(http, show["id"])
