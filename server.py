@@ -250,11 +250,31 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error; see the server log"}}, status_code=500)
 
 
+class NoPayloads(logging.Filter):
+    """Drops the DEBUG lines of the websockets library that echo what crossed
+    the wire: every frame (a hello carries its token) and every handshake
+    header (the session cookie). Returns False for those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg[:2] in ("< ", "> "))
+
+
+def keep_secrets_out_of_logs() -> None:
+    """Even at LIVE_LOG_LEVEL=DEBUG no token, login code, overlay key or viewer
+    text reaches the log: aiosqlite logs every statement with its parameters
+    (the overlay key, nicknames, comments), so it stays at INFO; websockets'
+    frame and header lines are filtered out."""
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    for name in ("uvicorn.error", "websockets", "websockets.server", "websockets.protocol"):
+        logging.getLogger(name).addFilter(NoPayloads())
+
+
 def main() -> None:
     import uvicorn
 
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    keep_secrets_out_of_logs()
     app = create_app(replace(settings, print_links=True))
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")

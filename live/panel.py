@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,9 +29,9 @@ def render(template: str, status: int = 200, csp_media: str | None = None, frame
     comment that slipped into the HTML as markup still could not run."""
     html = TEMPLATES.get_template(template).render(**context)
     media = "'self'"
-    if csp_media:
-        parts = urlsplit(csp_media)
-        media += f" {parts.scheme}://{parts.netloc}"
+    source = media_source(csp_media)
+    if source:
+        media += f" {source}"
     return HTMLResponse(
         html,
         status_code=status,
@@ -42,6 +43,30 @@ def render(template: str, status: int = 200, csp_media: str | None = None, frame
             "Referrer-Policy": "no-referrer",
         },
     )
+
+
+_HOST_RE = re.compile(r"[a-z0-9.-]+|\[[0-9a-f:.]+\]")
+
+
+def media_source(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of a stream URL for the page's CSP, or None.
+
+    Built from the parsed parts, never copied from the URL: a host such as
+    ``a.com;script-src …`` would otherwise add a directive to the header, and a
+    non-ASCII host (``例子.cn``) cannot travel in a header at all (IDNA, then)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port = parts.port
+    except (UnicodeError, ValueError):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.scheme not in ("http", "https") or not _HOST_RE.fullmatch(host):
+        return None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def page_strings(lang: str) -> tuple[dict[str, str], str]:

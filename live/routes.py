@@ -223,7 +223,8 @@ async def login(request: Request) -> Response:
         max_age=14 * 24 * 3600,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        # Behind a TLS proxy the app itself sees http: LIVE_PUBLIC_URL tells.
+        secure=request.url.scheme == "https" or hub(request).public_url.startswith("https://"),
         path="/",
     )
     return response
