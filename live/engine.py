@@ -100,6 +100,9 @@ class ShowEngine:
         self.last_at = last_at  # time of the newest event
         self.fenced = False
         self.stale = False  # a failed append left the state ahead of the journal
+        # Sales whose close is in the journal: every later claim on one of them
+        # loses with the same code, so it is answered without the writer queue.
+        self._settled: set[str] = {s.id for s in state.ledger.sales.values() if s.status == "closed"}
         self._queue: deque[tuple[dict[str, Any], asyncio.Future[list[Event]]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         # the audience, in memory
@@ -206,15 +209,28 @@ class ShowEngine:
                 if isinstance(exc, FencingError):
                     self.fenced = True
                 # The ledger was changed in place: refold from the journal before
-                # the next batch (or now, if the database answers).
+                # anyone hears of the failure, so no reader sees what was not
+                # written. If the database is away too, the next batch refolds
+                # first (``stale``).
                 self.state = before
                 self.stale = True
+                if not self.fenced:
+                    try:
+                        self.state = fold(await self.journal.load(self.show_id))
+                        self.state.ledger.banned = self.banned
+                        self.stale = False
+                    except Exception:  # noqa: BLE001 - still away: the next batch retries
+                        log.warning("show %s: journal unavailable; state is refolded at the next write",
+                                    self.show_id)
                 for future, _ in answered:
                     if not future.done():
                         future.set_exception(exc)
                 return
             self.last_at = now
             self.history.extend(staged)
+            # Only now (journaled) may a close short-circuit later claims: a close
+            # whose append failed is rolled back, and its sale may still sell.
+            self._settled.update(e["sale_id"] for e in staged if e["type"] == "flash_sale.closed")
             # Internal events (joins, claims, registrations) reach no socket: not
             # handing them to the bus keeps a rush of n joins or claims from costing
             # n × subscribers queue operations.
@@ -257,8 +273,24 @@ class ShowEngine:
         """A flash-sale claim: ``{ok: True, order_id, …}`` or ``{ok: False, code}``.
         The same ``request_id`` always gets the same winning answer. Raises
         Invalid/NotFound for a malformed claim or an unknown sale."""
+        command = {**body, "type": "flash_sale.claim", "_viewer": viewer_id}
+        sale_id = body.get("sale_id")
+        if isinstance(sale_id, str) and sale_id in self._settled and not self.stale and not self.fenced:
+            # The rush after a sell-out: thousands of claims whose answer cannot
+            # change any more. The pure decision, on this state, answers them at
+            # once, without the writer queue. Exact because the sale's close is
+            # journaled and final (its code, SOLD_OUT or ENDED, is fixed by the
+            # remaining stock it closed with), and what else the decision reads
+            # (the viewer, the request_id's earlier win) only ever grows; anything
+            # but a loss (a win already held, a malformed claim) goes to the writer.
+            try:
+                decide(self.state, command, self.now())
+            except ClaimLost as lost:
+                return {"ok": False, "code": lost.code, "message": lost.message}
+            except LiveError:
+                pass
         try:
-            await self.submit({**body, "type": "flash_sale.claim", "_viewer": viewer_id})
+            await self.submit(command)
         except ClaimLost as lost:
             return {"ok": False, "code": lost.code, "message": lost.message}
         result = self.state.ledger.claims.get(f"{viewer_id}:{body.get('request_id')}")

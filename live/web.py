@@ -3,8 +3,6 @@ asking (bearer token or session cookie), checking Origin, page language."""
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,14 +11,13 @@ from starlette.requests import HTTPConnection, Request
 from live.auth import Principal
 from live.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from live.hub import Hub
+from live.values import parse_json
 
 MAX_BODY = 1024 * 1024
 SESSION_COOKIE = "live_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # No request of the contract nests deeper than a few levels (a rundown is
 # body → segments → segment → talking_points → string).
-MAX_DEPTH = 32
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def hub(conn: HTTPConnection) -> Hub:
@@ -45,54 +42,6 @@ async def body_bytes(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _not_json(name: str) -> Any:
-    # NaN and Infinity are Python's extensions, not JSON: refused, because no
-    # field wants them and a stored NaN could not be sent back as JSON.
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def parse_json(raw: bytes | str, field: str = "body") -> Any:
-    """``raw`` parsed as strict JSON and checked by ``check_json_value``.
-
-    Raises Invalid (``field``, or the path of the bad string) when it is not
-    JSON, nests deeper than ``MAX_DEPTH``, or holds a lone surrogate."""
-    try:
-        data = json.loads(raw, parse_constant=_not_json)
-    except RecursionError:
-        # json's C scanner recurses per level: a megabyte of "[" is not a 500.
-        raise Invalid(f"the {field} nests deeper than {MAX_DEPTH} levels", field) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"the {field} is not valid JSON: {exc}", field) from None
-    check_json_value(data, field)
-    return data
-
-
-def check_json_value(data: Any, field: str = "body") -> None:
-    """Raises Invalid unless ``data`` nests at most ``MAX_DEPTH`` levels and no
-    key or string in it holds a lone surrogate.
-
-    ``"\\ud800"`` is valid JSON but not Unicode: such a string cannot be
-    encoded as UTF-8, so storing it would fail in the journal and every later
-    answer that shows it. The field named is the path of the bad string
-    (``segments[2].title``). Iterative, so no input can exhaust the stack."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, str):
-            if _SURROGATE.search(value):
-                raise Invalid("text must be Unicode: it holds a lone surrogate (\\ud800-\\udfff)", path or field)
-        elif isinstance(value, (dict, list)):
-            if depth >= MAX_DEPTH:
-                raise Invalid(f"the {field} nests deeper than {MAX_DEPTH} levels", field)
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str):
-                    if _SURROGATE.search(key):
-                        raise Invalid("a key must be Unicode: it holds a lone surrogate", path or field)
-                    sub = f"{path}.{key}" if path else key
-                else:
-                    sub = f"{path}[{key}]"
-                stack.append((item, sub, depth + 1))
 
 
 async def json_body(request: Request) -> Any:

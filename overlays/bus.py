@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -25,13 +26,59 @@ class CutOff(Exception):
     """Raised by ``Subscription.get`` once the bus has dropped a subscriber that fell behind."""
 
 
+class Mailbox:
+    """A bounded FIFO with one reader. What ``asyncio.Queue`` does, minus what a
+    fan-out to 10,000 sockets does not need (waiting putters, task accounting):
+    a put is a deque append and, when the reader sleeps, one future set."""
+
+    __slots__ = ("_items", "_waiter", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: deque[Outgoing] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: Outgoing) -> bool:
+        """Append ``item``; returns False (appending nothing) when full."""
+        if len(self._items) >= self.maxsize:
+            return False
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return True
+
+    def get_nowait(self) -> Outgoing:
+        """The oldest item; raises IndexError when empty."""
+        return self._items.popleft()
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    async def get(self) -> Outgoing:
+        """The oldest item, waiting for one (one reader at a time)."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
 class Subscription:
     """One connection's bounded queue of events for one show."""
 
     def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None) -> None:
         self.bus = bus
         self.show_id = show_id
-        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize)
+        self.queue = Mailbox(maxsize)
         self.overflowed = False
         self.on_overflow = on_overflow
 
@@ -40,21 +87,19 @@ class Subscription:
         off, once) when the queue is full. Never raises."""
         if self.overflowed:
             return False
-        try:
-            self.queue.put_nowait(item)
+        if self.queue.put_nowait(item):
             return True
-        except asyncio.QueueFull:
-            self.overflowed = True
-            self.bus.unsubscribe(self)
-            # What is queued would leave the client with a gap: drop it.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            if self.on_overflow is not None:
-                try:
-                    self.on_overflow()
-                except Exception:  # one bad callback must not stop the fan-out
-                    log.exception("overflow callback for show %s failed", self.show_id)
-            return False
+        # Full: this subscriber fell behind and is cut off, once.
+        self.overflowed = True
+        self.bus.unsubscribe(self)
+        # What is queued would leave the client with a gap: drop it.
+        self.queue.clear()
+        if self.on_overflow is not None:
+            try:
+                self.on_overflow()
+            except Exception:  # one bad callback must not stop the fan-out
+                log.exception("overflow callback for show %s failed", self.show_id)
+        return False
 
     async def get(self) -> Outgoing:
         """The next event; raises CutOff once this subscriber was dropped."""

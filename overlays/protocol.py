@@ -31,11 +31,7 @@ def parse_message(text: str | bytes) -> dict[str, Any]:
     """A client message as a dict with a string ``type``; raises Invalid."""
     if len(text) > MAX_MESSAGE_BYTES:
         raise Invalid(f"message larger than {MAX_MESSAGE_BYTES} bytes", "message")
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("message is not valid JSON", "message") from None
-    data = v.obj(data, "message")
+    data = v.obj(v.parse_json(text, "message"), "message")
     if not isinstance(data.get("type"), str):
         raise Invalid("message needs a string 'type'", "type")
     return data

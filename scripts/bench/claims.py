@@ -6,10 +6,16 @@
 Target: exactly ``--stock`` orders, every claimant answered, p99 ≤ 500 ms.
 
 The server is ``python server.py`` in a subprocess on a temporary SQLite
-journal, pinned to core 0 (``taskset``); this process, the load generator,
-pins itself to core 1. Viewers register over HTTP, spread over loopback
-source addresses 127.0.0.2, 127.0.0.3, … (the server lets one address
-register 30 a minute), then each opens a socket and says hello.
+journal, pinned to core 0 (``taskset``); the load generator is pinned to
+core 1. Viewers register over HTTP, spread over loopback source addresses
+127.0.0.2, 127.0.0.3, … (the server lets one address register 30 a minute),
+then each opens a socket and says hello.
+
+The load generator is ``scripts/bench/node/viewers.js`` (Node + ``ws``; run
+``npm install`` in ``scripts/bench/node`` once) when ``node`` and its
+``node_modules`` are there, else this Python process (``--client python``).
+One Python process on one core cannot hold 10,000 sockets without itself
+being the slowest part: its ping→pong floor was ~1 s.
 
 Each run: first the floor, every viewer sends one ``ping`` at the same
 moment and times its ``pong`` (the same sockets, the same client loop, no
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -47,6 +54,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parents[2]
+NODE_DIR = ROOT / "scripts" / "bench" / "node"
 OUT = Path("bench-results") / "claims.json"
 TARGET_P99_MS = 500.0
 PER_ADDRESS = 30  # the server's registration burst per client address
@@ -71,6 +79,7 @@ class Run:
     claim_client_cpu_s: float  # … and this load generator
     floor_server_cpu_s: float
     floor_client_cpu_s: float
+    client: str = "python"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -205,6 +214,66 @@ async def burst(conns: list[ClientConnection], message: Any, answer: str, server
     return Burst(lat, got, wall, cpu_seconds(server_pid) - server0, time.process_time() - client0)
 
 
+def node_available() -> bool:
+    return shutil.which("node") is not None and (NODE_DIR / "node_modules" / "ws").is_dir()
+
+
+class NodeViewers:
+    """The sockets held by ``node/viewers.js`` in a child process pinned to ``core``;
+    one JSON command per line in, one JSON answer per line out."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def start(cls, core: int | None) -> NodeViewers:
+        cmd = ["node", str(NODE_DIR / "viewers.js")]
+        if core is not None and shutil.which("taskset"):
+            cmd = ["taskset", "-c", str(core), *cmd]
+        # The answers carry 10,000 latencies in one line: a large line limit.
+        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.PIPE,
+                                                    stdout=asyncio.subprocess.PIPE, limit=2**26)
+        return cls(proc)
+
+    async def call(self, command: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
+        """Send ``command``; returns its answer. Raises SystemExit if the client failed."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((json.dumps(command) + "\n").encode())
+        await self.proc.stdin.drain()
+        while True:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            if not line:
+                raise SystemExit("the node load client exited")
+            answer: dict[str, Any] = json.loads(line)
+            if answer["type"] == "log":
+                print(f"node: {answer['message']}", file=sys.stderr)
+                continue
+            if answer["type"] == "failed":
+                raise SystemExit(f"the node load client failed: {answer['message']}")
+            return answer
+
+    async def burst(self, command: dict[str, Any], server_pid: int) -> Burst:
+        server0 = cpu_seconds(server_pid)
+        answer = await self.call({"cmd": "burst", **command})
+        server = cpu_seconds(server_pid) - server0
+        lat = [float("inf") if x is None else float(x) for x in answer["latencies"]]
+        got = [a or {} for a in answer["answers"]]
+        return Burst(lat, got, answer["wall_ms"] / 1000, server, answer["cpu_ms"] / 1000)
+
+    async def close(self) -> None:
+        """Stop the client (it closes its sockets); never raises."""
+        if self.proc.returncode is None and self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.write(b'{"cmd":"close"}\n')
+                self.proc.stdin.close()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                await self.proc.wait()
+
+
 def claim_message(sale_id: str) -> Any:
     """Viewer i's claim on ``sale_id`` (one request_id per viewer and sale)."""
     return lambda i: {"type": "claim", "sale_id": sale_id, "qty": 1, "request_id": f"{sale_id}-{i}"}
@@ -236,6 +305,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     proc = start_server(db_path, port, 0 if args.pin else None, args.profile)
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     conns: list[ClientConnection] = []
+    node: NodeViewers | None = None
     try:
         await wait_up(base, proc)
         admin = httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}, trust_env=False,
@@ -249,33 +319,57 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         tokens = await register(base, sid, args.viewers)
         print(f"registered {len(tokens)} viewers in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         t = time.perf_counter()
-        conns = await open_sockets(ws_base, sid, tokens)
-        print(f"opened {len(conns)} sockets in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        if args.client == "node":
+            node = await NodeViewers.start(1 if args.pin else None)
+            await node.call({"cmd": "open", "url": f"{ws_base}/ws/shows/{sid}", "tokens": tokens})
+        else:
+            conns = await open_sockets(ws_base, sid, tokens)
+        print(f"opened {len(tokens)} sockets ({args.client} client) in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
         runs: list[Run] = []
         for n in range(args.runs):
             await drain(conns)
-            floor = await burst(conns, lambda i: {"type": "ping", "t": i}, "pong", proc.pid)
-            r = await admin.post(f"/api/shows/{sid}/commands", json={
-                "type": "flash_sale.open", "sku": "A1", "price": "99", "stock": args.stock, "per_viewer_limit": 1,
-                "duration_seconds": 600})
-            r.raise_for_status()
-            sale_id = next(e for e in r.json()["events"] if e["type"] == "flash_sale.opened")["sale"]["id"]
+            if node is not None:
+                await node.call({"cmd": "quiet", "ms": 500})
+                floor = await node.burst({"kind": "ping"}, proc.pid)
+            else:
+                floor = await burst(conns, lambda i: {"type": "ping", "t": i}, "pong", proc.pid)
+            open_sale = {"type": "flash_sale.open", "sku": "A1", "price": "99", "stock": args.stock,
+                         "per_viewer_limit": 1, "duration_seconds": 600}
+            if node is not None:
+                # Opened through the client, so every socket has the sale before the rush.
+                opened = await node.call({"cmd": "fanout", "match": "flash_sale.opened", "http": {
+                    "url": f"{base}/api/shows/{sid}/commands", "method": "POST", "body": json.dumps(open_sale),
+                    "headers": {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}}})
+                if opened["first"] is None or None in opened["latencies"]:
+                    raise SystemExit("not every viewer saw the sale open")
+                sale_id = opened["first"]["sale"]["id"]
+            else:
+                r = await admin.post(f"/api/shows/{sid}/commands", json=open_sale)
+                r.raise_for_status()
+                sale_id = next(e for e in r.json()["events"] if e["type"] == "flash_sale.opened")["sale"]["id"]
             await drain(conns)
-            claims = await burst(conns, claim_message(sale_id), "claim.result", proc.pid)
+            if node is not None:
+                claims = await node.burst({"kind": "claim", "sale_id": sale_id}, proc.pid)
+            else:
+                claims = await burst(conns, claim_message(sale_id), "claim.result", proc.pid)
             lat, answers = claims.latencies_ms, claims.answers
             ok = [a for a in answers if a.get("type") == "claim.result" and a.get("ok")]
             losers = Counter(str(a.get("code")) for a in answers if not a.get("ok"))
-            run = Run(viewers=len(conns), stock=args.stock, answered=sum(1 for a in answers if a),
+            run = Run(viewers=len(tokens), stock=args.stock, answered=sum(1 for a in answers if a),
                       orders_answered=len(ok), orders_journaled=journaled_orders(db_path, sid, sale_id),
                       losers=dict(losers), claim_p50_ms=percentile(lat, 50), claim_p99_ms=percentile(lat, 99),
                       claim_max_ms=max(lat), floor_p50_ms=percentile(floor.latencies_ms, 50),
                       floor_p99_ms=percentile(floor.latencies_ms, 99), burst_seconds=claims.wall_s,
                       claim_server_cpu_s=claims.server_cpu_s, claim_client_cpu_s=claims.client_cpu_s,
-                      floor_server_cpu_s=floor.server_cpu_s, floor_client_cpu_s=floor.client_cpu_s)
+                      floor_server_cpu_s=floor.server_cpu_s, floor_client_cpu_s=floor.client_cpu_s,
+                      client=args.client)
             runs.append(run)
             print(f"run {n + 1}: {asdict(run)}", file=sys.stderr)
         await admin.aclose()
     finally:
+        if node is not None:
+            await node.close()
         await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
         # SIGINT: uvicorn shuts down and re-raises it, so a profile is still written.
         proc.send_signal(signal.SIGINT)
@@ -302,6 +396,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "target_p99_ms": TARGET_P99_MS,
         "meets_target": exact and summary["claim_p99_ms"] <= TARGET_P99_MS,
         "pinned": bool(args.pin and shutil.which("taskset")),
+        "client": args.client,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
 
@@ -329,6 +424,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin server and client to cores")
     parser.add_argument("--profile", metavar="FILE", help="run the server under cProfile, stats to FILE")
+    parser.add_argument("--client", choices=("node", "python"), default="node" if node_available() else "python",
+                        help="load generator: node/viewers.js (default when installed) or this process")
     args = parser.parse_args()
     if args.pin and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})

@@ -332,3 +332,51 @@ async def test_a_fenced_engine_is_replaced_by_one_rebuilt_from_the_journal(
 
     assert current is not stale
     assert current.state == first.state
+
+
+# -- claims after a sale has closed (answered without the writer queue) ------------------------
+
+
+async def sale_with_viewers(engine: ShowEngine, stock: int, names: Sequence[str]) -> tuple[str, list[str]]:
+    await run(engine, {"type": "show.start"})
+    sale = (await engine.execute({"type": "flash_sale.open", "sku": "A1", "stock": stock, "per_viewer_limit": 5,
+                                  "duration_seconds": 600}, ADMIN))[0]["sale"]
+    viewers = [(await engine.register(name, False))[0] for name in names]
+    return sale["id"], viewers
+
+
+async def test_a_winning_request_retried_after_the_sell_out_gets_the_same_order(shows: Shows) -> None:
+    engine = await new_show(shows)
+    sale_id, (ann, bo) = await sale_with_viewers(engine, 1, ["Ann", "Bo"])
+    won = await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
+    assert won["ok"] and engine.state.ledger.sales[sale_id].status == "closed"
+    assert await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"}) == won
+    lost = await engine.claim(bo, {"sale_id": sale_id, "qty": 1, "request_id": "k2"})
+    assert (lost["ok"], lost["code"]) == (False, "SOLD_OUT")
+
+
+async def test_a_sell_out_whose_append_failed_does_not_answer_later_claims(
+    shows: Shows, journal: LoggingJournal
+) -> None:
+    engine = await new_show(shows)
+    sale_id, (ann, bo) = await sale_with_viewers(engine, 1, ["Ann", "Bo"])
+    journal.fail = OSError("disk full")
+    with pytest.raises(OSError):
+        await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
+    journal.fail = None
+    # the failed sell-out is not in the journal: the unit is still there for Bo
+    assert engine.state.ledger.sales[sale_id].remaining == 1
+    won = await engine.claim(bo, {"sale_id": sale_id, "qty": 1, "request_id": "k2"})
+    assert won["ok"] is True
+    claimed = [e for e in await journal.load("s1") if e["type"] == "flash_sale.claimed"]
+    assert [e["viewer_id"] for e in claimed] == [bo]
+
+
+async def test_a_claim_after_staff_closed_the_sale_is_ended_and_writes_nothing(shows: Shows) -> None:
+    engine = await new_show(shows)
+    sale_id, (ann,) = await sale_with_viewers(engine, 5, ["Ann"])
+    await engine.execute({"type": "flash_sale.close", "sale_id": sale_id}, ADMIN)
+    seq = engine.state.seq
+    lost = await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
+    assert (lost["ok"], lost["code"]) == (False, "ENDED")
+    assert engine.state.seq == seq

@@ -172,3 +172,18 @@ def test_parse_hello_errors(hello: dict[str, Any], field: str) -> None:
     with pytest.raises(Invalid) as info:
         p.parse_hello(hello)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ("[" * 30_000, "message"),  # json's recursion: an error, not a closed socket
+        ('{"type": "comment", "text": "\\ud800"}', "text"),  # valid JSON, not Unicode
+        ('{"type": "like", "count": NaN}', "message"),
+    ],
+    ids=["deep", "lone-surrogate", "nan"],
+)
+def test_malformed_socket_messages_are_invalid_not_crashes(raw: str, field: str) -> None:
+    with pytest.raises(Invalid) as err:
+        p.parse_message(raw)
+    assert err.value.field == field

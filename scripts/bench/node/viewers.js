@@ -1,0 +1,192 @@
+// Load client for scripts/bench: holds thousands of viewer sockets on one core
+// and times answers and fan-out. Driven by the Python bench over stdin/stdout,
+// one JSON object per line each way:
+//
+//   {"cmd":"open","url":"ws://…","tokens":["vw_…",…]}      hello + wait for snapshot
+//   {"cmd":"open","url":"ws://…","count":10000}             raw sockets (no hello)
+//     → {"type":"opened","n":…,"seconds":…}
+//   {"cmd":"burst","kind":"ping"}                            every socket pings at once
+//   {"cmd":"burst","kind":"claim","sale_id":"fs12"}          … or claims at once
+//     → {"type":"burst","latencies":[ms|null,…],"answers":[{ok,code,order_id}|null,…],
+//        "wall_ms":…,"cpu_ms":…}
+//   {"cmd":"fanout","match":"product.pinned","http":{url,method,headers,body}}
+//   {"cmd":"fanout","match":"tick","send":"go"}              (raw floor: socket 0 sends)
+//     → {"type":"fanout","latencies":[…],"first":<socket 0's message>,"wall_ms":…,"cpu_ms":…}
+//   {"cmd":"quiet","ms":500}     → {"type":"quiet"} once no socket got anything for 500 ms
+//   {"cmd":"close"}
+//
+// A latency is from this process's own send (of the message, or of the
+// command) to the moment the answer was parsed here, on the same clock.
+// Only one burst or fan-out runs at a time; messages outside one are read
+// and dropped (tickers, stock updates).
+"use strict";
+
+const readline = require("readline");
+const WebSocket = require("ws");
+
+const TIMEOUT_MS = 60_000;
+let sockets = [];
+let waiting = null; // {onMessage, onClose} while a burst or fan-out runs
+let lastMessage = 0; // performance.now() of the last message any socket got
+
+function reply(obj) {
+  process.stdout.write(JSON.stringify(obj) + "\n");
+}
+
+function openOne(url, token, i) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 60_000 });
+    let ready = false;
+    ws.on("open", () => {
+      if (token === undefined) {
+        ready = true;
+        resolve(ws);
+      } else {
+        ws.send(JSON.stringify({ type: "hello", token }));
+      }
+    });
+    ws.on("message", (data) => {
+      if (!ready) {
+        const msg = JSON.parse(data);
+        if (msg.type === "snapshot") {
+          ready = true;
+          resolve(ws);
+        } else if (msg.type === "error") {
+          reject(new Error(`socket ${i}: ${msg.code} ${msg.message}`));
+        }
+        return;
+      }
+      lastMessage = performance.now();
+      if (waiting !== null) waiting.onMessage(i, data, lastMessage);
+    });
+    ws.on("error", (err) => { if (!ready) reject(err); });
+    ws.on("close", () => { if (waiting !== null) waiting.onClose(i); });
+  });
+}
+
+async function open(cmd) {
+  const t0 = performance.now();
+  const n = cmd.tokens ? cmd.tokens.length : cmd.count;
+  const out = new Array(n);
+  let next = 0;
+  // A bounded number of handshakes in flight: a SYN flood of 10,000 would
+  // overflow the server's accept backlog and measure retransmits instead.
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      out[i] = await openOne(cmd.url, cmd.tokens ? cmd.tokens[i] : undefined, i);
+    }
+  }
+  await Promise.all(Array.from({ length: cmd.concurrency || 200 }, worker));
+  sockets = out;
+  reply({ type: "opened", n, seconds: (performance.now() - t0) / 1000 });
+}
+
+// Runs ``start`` (which sends) and resolves once every socket has its answer,
+// or TIMEOUT_MS passed (then the unanswered ones stay null).
+function collect(matches, start) {
+  return new Promise((resolve) => {
+    const n = sockets.length;
+    const latencies = new Array(n).fill(null);
+    const answers = new Array(n).fill(null);
+    const t0 = new Array(n).fill(0);
+    let pending = n;
+    const cpu0 = process.cpuUsage();
+    let wall0 = 0;
+    let timer = null;
+    function finish() {
+      clearTimeout(timer);
+      waiting = null;
+      const cpu = process.cpuUsage(cpu0);
+      resolve({ latencies, answers, wall_ms: performance.now() - wall0, cpu_ms: (cpu.user + cpu.system) / 1000 });
+    }
+    waiting = {
+      onMessage(i, data, now) {
+        if (latencies[i] !== null) return;
+        const msg = JSON.parse(data);
+        if (!matches(i, msg)) return;
+        latencies[i] = now - t0[i];
+        answers[i] = msg;
+        if (--pending === 0) finish();
+      },
+      onClose(i) {
+        if (latencies[i] === null && answers[i] === null) {
+          answers[i] = { type: "closed" };
+          if (--pending === 0) finish();
+        }
+      },
+    };
+    timer = setTimeout(finish, TIMEOUT_MS);
+    wall0 = performance.now();
+    start(t0);
+  });
+}
+
+async function burst(cmd) {
+  const texts = sockets.map((_, i) => JSON.stringify(
+    cmd.kind === "ping"
+      ? { type: "ping", t: i }
+      : { type: "claim", sale_id: cmd.sale_id, qty: 1, request_id: `${cmd.sale_id}-${i}` }));
+  const answer = cmd.kind === "ping" ? "pong" : "claim.result";
+  const result = await collect(
+    (i, msg) => msg.type === "error" || (msg.type === answer && (answer === "pong" || msg.request_id === `${cmd.sale_id}-${i}`)),
+    (t0) => {
+      for (let i = 0; i < sockets.length; i++) {
+        t0[i] = performance.now();
+        sockets[i].send(texts[i]);
+      }
+    });
+  // Only what the bench checks goes back (10,000 full answers is needless JSON).
+  result.answers = result.answers.map((a) => a && { type: a.type, ok: a.ok, code: a.code, order_id: a.order_id });
+  reply({ type: "burst", ...result });
+}
+
+async function fanout(cmd) {
+  const result = await collect(
+    (i, msg) => msg.type === cmd.match,
+    (t0) => {
+      const now = performance.now();
+      t0.fill(now);
+      if (cmd.http) {
+        const { url, method, headers, body } = cmd.http;
+        fetch(url, { method, headers, body }).then(async (r) => {
+          if (!r.ok) reply({ type: "log", message: `trigger answered ${r.status}: ${await r.text()}` });
+        }, (err) => reply({ type: "log", message: `trigger failed: ${err}` }));
+      } else {
+        sockets[0].send(cmd.send);
+      }
+    });
+  result.first = result.answers[0];
+  delete result.answers;
+  reply({ type: "fanout", ...result });
+}
+
+async function quiet(cmd) {
+  lastMessage = performance.now();
+  while (performance.now() - lastMessage < cmd.ms) {
+    await new Promise((r) => setTimeout(r, Math.max(1, cmd.ms - (performance.now() - lastMessage))));
+  }
+  reply({ type: "quiet" });
+}
+
+async function main() {
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const cmd = JSON.parse(line);
+    try {
+      if (cmd.cmd === "open") await open(cmd);
+      else if (cmd.cmd === "burst") await burst(cmd);
+      else if (cmd.cmd === "fanout") await fanout(cmd);
+      else if (cmd.cmd === "quiet") await quiet(cmd);
+      else if (cmd.cmd === "close") break;
+      else reply({ type: "failed", message: `unknown cmd ${cmd.cmd}` });
+    } catch (err) {
+      reply({ type: "failed", message: String(err && err.stack || err) });
+    }
+  }
+  for (const ws of sockets) ws.terminate();
+  process.exit(0);
+}
+
+main();
