@@ -101,13 +101,33 @@ def source_address(i: int) -> str:
     return f"127.0.{n // 256}.{n % 256}"
 
 
-def start_server(db_path: Path, port: int, core: int | None, profile: str | None = None) -> subprocess.Popen[bytes]:
+LOOPS = ("default", "asyncio", "uvloop")
+
+
+def server_command(loop: str = "default", profile: str | None = None) -> list[str]:
+    """The command line that runs ``server.py``. ``loop`` other than "default" runs
+    its ``main()`` with uvicorn's event loop forced (``uvicorn.run(..., loop=…)``),
+    every other argument as ``server.py`` passes them; "default" leaves uvicorn's
+    choice ("auto": uvloop when installed). Raises SystemExit for a profile with a
+    forced loop."""
+    if loop == "default":
+        if profile:
+            return [sys.executable, "-m", "cProfile", "-o", profile, str(ROOT / "server.py")]
+        return [sys.executable, str(ROOT / "server.py")]
+    if profile:
+        raise SystemExit("--profile runs server.py as is: use it without --loop")
+    code = ("import functools, uvicorn, server; "
+            f"uvicorn.run = functools.partial(uvicorn.run, loop={loop!r}); server.main()")
+    return [sys.executable, "-c", code]
+
+
+def start_server(db_path: Path, port: int, core: int | None, profile: str | None = None,
+                 loop: str = "default") -> subprocess.Popen[bytes]:
+    """``server.py`` on a fresh SQLite journal at ``port``, pinned to ``core``; returns the process."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LIVE_ADMIN_TOKEN": ADMIN,
            "LIVE_SECRET": secrets.token_hex(16), "LIVE_DEMO": "0", "LIVE_PORT": str(port),
            "LIVE_HOST": "127.0.0.1", "LIVE_LOG_LEVEL": "WARNING"}
-    cmd = [sys.executable, str(ROOT / "server.py")]
-    if profile:
-        cmd = [sys.executable, "-m", "cProfile", "-o", profile, str(ROOT / "server.py")]
+    cmd = server_command(loop, profile)
     if core is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(core), *cmd]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -302,7 +322,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="live-bench-claims-"))
     db_path = tmp / "live.db"
     port = free_port()
-    proc = start_server(db_path, port, 0 if args.pin else None, args.profile)
+    proc = start_server(db_path, port, 0 if args.pin else None, args.profile, args.loop)
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     conns: list[ClientConnection] = []
     node: NodeViewers | None = None
@@ -397,6 +417,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "meets_target": exact and summary["claim_p99_ms"] <= TARGET_P99_MS,
         "pinned": bool(args.pin and shutil.which("taskset")),
         "client": args.client,
+        "loop": args.loop,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
 
@@ -404,8 +425,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     m = result["median"]
     lines = [
-        (f"flash sale: {result['viewers']} simultaneous socket claims on stock {result['stock']} "
-         f"(median of {len(result['runs'])} runs)"),
+        (f"flash sale: {result['viewers']} simultaneous socket claims on stock {result['stock']}, "
+         f"loop {result['loop']} (median of {len(result['runs'])} runs)"),
         f"{'':26}{'p50 ms':>10}{'p99 ms':>10}",
         f"{'claim → claim.result':26}{m['claim_p50_ms']:>10.1f}{m['claim_p99_ms']:>10.1f}",
         f"{'floor: ping → pong':26}{m['floor_p50_ms']:>10.1f}{m['floor_p99_ms']:>10.1f}",
@@ -424,6 +445,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin server and client to cores")
     parser.add_argument("--profile", metavar="FILE", help="run the server under cProfile, stats to FILE")
+    parser.add_argument("--loop", choices=LOOPS, default="default",
+                        help="the server's event loop: uvicorn's choice (default), or forced")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"JSON results (default {OUT})")
     parser.add_argument("--client", choices=("node", "python"), default="node" if node_available() else "python",
                         help="load generator: node/viewers.js (default when installed) or this process")
     args = parser.parse_args()
@@ -431,9 +455,9 @@ def main() -> None:
         os.sched_setaffinity(0, {1})
     result = asyncio.run(bench(args))
     print(table(result))
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
