@@ -30,14 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
-import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -50,15 +47,27 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-ROOT = Path(__file__).resolve().parents[2]
-NODE_DIR = ROOT / "scripts" / "bench" / "node"
+from scripts.bench.harness import (
+    ADMIN,
+    LOOPS,
+    NodeViewers,
+    burst,
+    free_port,
+    node_available,
+    open_sockets,
+    percentile,
+    pin_to_core,
+    register,
+    start_server,
+    wait_up,
+    write_result,
+)
+
 OUT = Path("bench-results") / "claims.json"
 TARGET_P99_MS = 500.0
-PER_ADDRESS = 30  # the server's registration burst per client address
-ADMIN = "bench-admin-" + secrets.token_hex(8)
 
 
 @dataclass
@@ -80,218 +89,6 @@ class Run:
     floor_server_cpu_s: float
     floor_client_cpu_s: float
     client: str = "python"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def source_address(i: int) -> str:
-    n = i + 2
-    return f"127.0.{n // 256}.{n % 256}"
-
-
-LOOPS = ("default", "asyncio", "uvloop")
-
-
-def server_command(loop: str = "default", profile: str | None = None) -> list[str]:
-    """The command line that runs ``server.py``. ``loop`` other than "default" runs
-    its ``main()`` with uvicorn's event loop forced (``uvicorn.run(..., loop=…)``),
-    every other argument as ``server.py`` passes them; "default" leaves uvicorn's
-    choice ("auto": uvloop when installed). Raises SystemExit for a profile with a
-    forced loop."""
-    if loop == "default":
-        if profile:
-            return [sys.executable, "-m", "cProfile", "-o", profile, str(ROOT / "server.py")]
-        return [sys.executable, str(ROOT / "server.py")]
-    if profile:
-        raise SystemExit("--profile runs server.py as is: use it without --loop")
-    code = ("import functools, uvicorn, server; "
-            f"uvicorn.run = functools.partial(uvicorn.run, loop={loop!r}); server.main()")
-    return [sys.executable, "-c", code]
-
-
-def start_server(db_path: Path, port: int, core: int | None, profile: str | None = None,
-                 loop: str = "default") -> subprocess.Popen[bytes]:
-    """``server.py`` on a fresh SQLite journal at ``port``, pinned to ``core``; returns the process."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LIVE_ADMIN_TOKEN": ADMIN,
-           "LIVE_SECRET": secrets.token_hex(16), "LIVE_DEMO": "0", "LIVE_PORT": str(port),
-           "LIVE_HOST": "127.0.0.1", "LIVE_LOG_LEVEL": "WARNING"}
-    cmd = server_command(loop, profile)
-    if core is not None and shutil.which("taskset"):
-        cmd = ["taskset", "-c", str(core), *cmd]
-    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-
-
-async def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(trust_env=False) as c:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit("the server exited at start")
-            try:
-                if (await c.get(f"{base}/api/shows", headers={"Authorization": f"Bearer {ADMIN}"})).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start in 30 s")
-            await asyncio.sleep(0.1)
-
-
-async def register(base: str, sid: str, count: int) -> list[str]:
-    """``count`` viewer tokens, PER_ADDRESS per loopback source address."""
-    tokens: list[str] = [""] * count
-    sem = asyncio.Semaphore(32)
-
-    async def one_address(a: int) -> None:
-        async with sem:
-            transport = httpx.AsyncHTTPTransport(local_address=source_address(a))
-            async with httpx.AsyncClient(base_url=base, transport=transport, trust_env=False, timeout=60) as c:
-                async def reg(i: int) -> None:
-                    r = await c.post(f"/api/shows/{sid}/viewers", json={"nickname": f"v{i}"})
-                    r.raise_for_status()
-                    tokens[i] = r.json()["token"]
-
-                await asyncio.gather(*(reg(i) for i in range(a * PER_ADDRESS, min(count, (a + 1) * PER_ADDRESS))))
-
-    await asyncio.gather(*(one_address(a) for a in range((count + PER_ADDRESS - 1) // PER_ADDRESS)))
-    return tokens
-
-
-async def open_sockets(ws_base: str, sid: str, tokens: list[str]) -> list[ClientConnection]:
-    sem = asyncio.Semaphore(200)
-
-    async def one(token: str) -> ClientConnection:
-        async with sem:
-            ws = await connect(f"{ws_base}/ws/shows/{sid}", proxy=None, open_timeout=60, compression=None,
-                               max_size=None, ping_interval=None)
-            await ws.send(json.dumps({"type": "hello", "token": token}))
-            while json.loads(await ws.recv())["type"] != "snapshot":
-                pass
-            return ws
-
-    return list(await asyncio.gather(*(one(t) for t in tokens)))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux /proc), or 0."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Burst:
-    latencies_ms: list[float]
-    answers: list[dict[str, Any]]
-    wall_s: float
-    server_cpu_s: float
-    client_cpu_s: float
-
-
-async def burst(conns: list[ClientConnection], message: Any, answer: str, server_pid: int) -> Burst:
-    """Every socket sends ``message(i)`` at the same moment and waits for its first
-    message of type ``answer``; returns latencies, answers, wall and CPU times."""
-    go = asyncio.Event()
-    lat: list[float] = [0.0] * len(conns)
-    got: list[dict[str, Any]] = [{}] * len(conns)
-
-    async def one(i: int, ws: ClientConnection) -> None:
-        text = json.dumps(message(i))
-        await go.wait()
-        t0 = time.perf_counter()
-        try:
-            await ws.send(text)
-            while True:
-                msg = json.loads(await asyncio.wait_for(ws.recv(), 60))
-                if msg["type"] in (answer, "error"):
-                    lat[i] = (time.perf_counter() - t0) * 1000
-                    got[i] = msg
-                    return
-        except (TimeoutError, ConnectionClosed):
-            lat[i] = float("inf")  # unanswered: counts against p99
-
-    tasks = [asyncio.ensure_future(one(i, ws)) for i, ws in enumerate(conns)]
-    await asyncio.sleep(0.2)  # every task is waiting on ``go``
-    server0, client0 = cpu_seconds(server_pid), time.process_time()
-    start = time.perf_counter()
-    go.set()
-    await asyncio.gather(*tasks)
-    wall = time.perf_counter() - start
-    return Burst(lat, got, wall, cpu_seconds(server_pid) - server0, time.process_time() - client0)
-
-
-def node_available() -> bool:
-    return shutil.which("node") is not None and (NODE_DIR / "node_modules" / "ws").is_dir()
-
-
-class NodeViewers:
-    """The sockets held by ``node/viewers.js`` in a child process pinned to ``core``;
-    one JSON command per line in, one JSON answer per line out."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls, core: int | None) -> NodeViewers:
-        cmd = ["node", str(NODE_DIR / "viewers.js")]
-        if core is not None and shutil.which("taskset"):
-            cmd = ["taskset", "-c", str(core), *cmd]
-        # The answers carry 10,000 latencies in one line: a large line limit.
-        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.PIPE,
-                                                    stdout=asyncio.subprocess.PIPE, limit=2**26)
-        return cls(proc)
-
-    async def call(self, command: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
-        """Send ``command``; returns its answer. Raises SystemExit if the client failed."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write((json.dumps(command) + "\n").encode())
-        await self.proc.stdin.drain()
-        while True:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-            if not line:
-                raise SystemExit("the node load client exited")
-            answer: dict[str, Any] = json.loads(line)
-            if answer["type"] == "log":
-                print(f"node: {answer['message']}", file=sys.stderr)
-                continue
-            if answer["type"] == "failed":
-                raise SystemExit(f"the node load client failed: {answer['message']}")
-            return answer
-
-    async def burst(self, command: dict[str, Any], server_pid: int) -> Burst:
-        server0 = cpu_seconds(server_pid)
-        answer = await self.call({"cmd": "burst", **command})
-        server = cpu_seconds(server_pid) - server0
-        lat = [float("inf") if x is None else float(x) for x in answer["latencies"]]
-        got = [a or {} for a in answer["answers"]]
-        return Burst(lat, got, answer["wall_ms"] / 1000, server, answer["cpu_ms"] / 1000)
-
-    async def close(self) -> None:
-        """Stop the client (it closes its sockets); never raises."""
-        if self.proc.returncode is None and self.proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.write(b'{"cmd":"close"}\n')
-                self.proc.stdin.close()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 10)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    self.proc.kill()
-                await self.proc.wait()
 
 
 def claim_message(sale_id: str) -> Any:
@@ -451,13 +248,10 @@ def main() -> None:
     parser.add_argument("--client", choices=("node", "python"), default="node" if node_available() else "python",
                         help="load generator: node/viewers.js (default when installed) or this process")
     args = parser.parse_args()
-    if args.pin and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {1})
+    if args.pin:
+        pin_to_core(1)
     result = asyncio.run(bench(args))
-    print(table(result))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_result(args.out, result, table(result))
 
 
 if __name__ == "__main__":

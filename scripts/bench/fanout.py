@@ -55,7 +55,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from scripts.bench.claims import (
+from scripts.bench.harness import (
     ADMIN,
     LOOPS,
     NODE_DIR,
@@ -65,9 +65,11 @@ from scripts.bench.claims import (
     free_port,
     node_available,
     percentile,
+    pin_to_core,
     register,
     start_server,
     wait_up,
+    write_result,
 )
 
 OUT = Path("bench-results") / "fanout.json"
@@ -319,13 +321,10 @@ def main() -> None:
     args = parser.parse_args()
     if not node_available():
         raise SystemExit("needs node and scripts/bench/node/node_modules: (cd scripts/bench/node && npm install)")
-    if args.pin and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {1})
+    if args.pin:
+        pin_to_core(1)
     result = asyncio.run(bench(args))
-    print(table(result))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_result(args.out, result, table(result))
 
 
 if __name__ == "__main__":
