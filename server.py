@@ -29,11 +29,11 @@ from live.auth import hash_token
 from live.compliance import parse_word_list
 from live.db import open_database
 from live.demo import DEMO
-from live.engine import Shows
 from live.errors import LiveError
 from live.hub import Hub
 from live.journal import Journal
 from live.show import parse_show_config
+from live.shows import Shows
 from overlays.bus import open_bus
 
 ROOT = Path(__file__).resolve().parent

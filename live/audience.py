@@ -14,15 +14,12 @@ from typing import Any
 from live import draws, sales
 from live import values as v
 from live.context import Ctx, Event, ctx_str, ctx_viewer, seed_hex
-from live.draws import draw_close, draw_open, draw_reroll, draw_seed, eligible
+from live.draws import draw_close, draw_open, draw_reroll, eligible
 from live.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from live.ledger import Comment, Viewer
 from live.lucky_draws import parse_draw
-from live.sales import ClaimLost, claim, sale_close, sale_open, segment_sale
+from live.sales import claim, sale_close, sale_open
 from live.show import ShowState
-
-__all__ = ["HANDLERS", "ClaimLost", "draw_seed", "evolve", "segment_draw", "segment_sale"]
-segment_draw = draws.segment_draw
 
 MAX_COMMENT = 200
 COMMENT_INTERVAL_MS = 1000

@@ -12,7 +12,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from live import audience
+from live import audience, draws, sales
 from live import values as v
 from live.errors import Conflict, Invalid
 from live.ledger import Ledger
@@ -158,11 +158,11 @@ def _go(state: ShowState, to: int, reason: str, now: int, ctx: Ctx, first: list[
         elif action == "product.unpin":
             events.append({"type": "product.unpinned", "by_segment": to})
         elif action == "flash_sale.open" and arg is not None:
-            event = audience.segment_sale(state, json.loads(arg), now, seq)
+            event = sales.segment_sale(state, json.loads(arg), now, seq)
             if event is not None:
                 events.append(event | {"by_segment": to})
         elif action == "draw.open" and arg is not None and ctx.get("_seed"):
-            events.append(audience.segment_draw(state, json.loads(arg), now, ctx["_seed"], seq) | {"by_segment": to})
+            events.append(draws.segment_draw(state, json.loads(arg), now, ctx["_seed"], seq) | {"by_segment": to})
     return events
 
 

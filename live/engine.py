@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from live import auth
-from live.audience import ClaimLost
 from live.commands import (
     COMMANDS,
     SETUP_COMMANDS,
@@ -39,12 +38,12 @@ from live.commands import (
     VIEWER_ACTIONS,
     VISIBILITY,
     Event,
-    create,
     decide,
     evolve,
 )
 from live.errors import Forbidden, Invalid, LiveError, NotFound
 from live.journal import FencingError, Journal
+from live.sales import ClaimLost
 from live.show import ShowState
 
 log = logging.getLogger("live.engine")
@@ -146,7 +145,9 @@ class ShowEngine:
             raise Forbidden(f"{kind} is sent by viewers or the server, not staff")
         else:
             raise Invalid(f"unknown command type {kind!r}", "type")
-        if kind in ("draw.open", "segment.next", "segment.goto", "segment.previous", "show.start"):
+        if principal.role != "viewer":
+            # Fresh randomness for any draw the command opens (draw.open, or a
+            # segment's draw action on start / next / goto / previous).
             command = {**command, "_seed": secrets.token_hex(32)}
         return await self.submit(command)
 
@@ -173,9 +174,7 @@ class ShowEngine:
             return
         if self.stale:
             try:
-                self.state = fold(await self.journal.load(self.show_id))
-                self.state.ledger.banned = self.banned
-                self.stale = False
+                await self._refold()
             except Exception as exc:  # noqa: BLE001 - the database is still away: fail this batch
                 for _, future in batch:
                     if not future.done():
@@ -216,9 +215,7 @@ class ShowEngine:
                 self.stale = True
                 if not self.fenced:
                     try:
-                        self.state = fold(await self.journal.load(self.show_id))
-                        self.state.ledger.banned = self.banned
-                        self.stale = False
+                        await self._refold()
                     except Exception:  # noqa: BLE001 - still away: the next batch retries
                         log.warning("show %s: journal unavailable; state is refolded at the next write",
                                     self.show_id)
@@ -243,6 +240,13 @@ class ShowEngine:
         for future, events in answered:
             if not future.done():
                 future.set_result(events)
+
+    async def _refold(self) -> None:
+        """The state folded afresh from the journal (after a failed append changed
+        the ledger in place). Raises whatever the journal raises."""
+        self.state = fold(await self.journal.load(self.show_id))
+        self.state.ledger.banned = self.banned
+        self.stale = False
 
     async def missed(self, after: int) -> list[Event] | None:
         """Events after seq ``after`` for a reconnecting client, in order; or None
@@ -377,89 +381,3 @@ class ShowEngine:
                 self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
             self.leaving.update(left)
             raise
-
-
-class Shows:
-    """Engines by show id, rebuilt from the journal on first use."""
-
-    def __init__(
-        self, journal: Journal, bus: Publisher, clock: Callable[[], int], secret: bytes = b"",
-        banned: tuple[str, ...] = (), tick: bool = True,
-    ) -> None:
-        self.journal = journal
-        self.bus = bus
-        self.clock = clock
-        self.secret = secret
-        self.banned = banned
-        self.tick = tick
-        self._engines: dict[str, ShowEngine] = {}
-        self._loading: dict[str, asyncio.Future[ShowEngine]] = {}
-
-    def _engine(self, state: ShowState, last_at: int) -> ShowEngine:
-        engine = ShowEngine(state, self.journal, self.bus, self.clock, last_at=last_at, secret=self.secret,
-                            banned=self.banned)
-        if self.tick:
-            engine.start_ticker()
-        return engine
-
-    async def create(
-        self, show_id: str, overlay_key: str, config: dict[str, Any], products: Any, segments: Any
-    ) -> ShowEngine:
-        state, first = create(show_id, config, products, segments, self.clock())
-        await self.journal.create_show(show_id, state.title, overlay_key, first)
-        engine = self._engine(state, first["at"])
-        engine.history.append(first)
-        self._engines[show_id] = engine
-        return engine
-
-    async def get(self, show_id: str) -> ShowEngine:
-        """The show's engine; raises NotFound for an unknown id."""
-        engine = self._engines.get(show_id)
-        if engine is not None and not engine.fenced:
-            return engine
-        # Concurrent first requests share one rebuild, and a cancelled request
-        # (shield) does not cancel it for the others.
-        loading = self._loading.get(show_id)
-        if loading is None:
-            loading = asyncio.ensure_future(self._load(show_id))
-            self._loading[show_id] = loading
-        return await asyncio.shield(loading)
-
-    async def _load(self, show_id: str) -> ShowEngine:
-        try:
-            engine = await self.rebuild(show_id)
-            old = self._engines.get(show_id)
-            if old is not None:
-                await old.stop()
-            self._engines[show_id] = engine
-            return engine
-        finally:
-            # Nothing is kept for an unknown id: probing random ids costs no memory.
-            self._loading.pop(show_id, None)
-
-    async def rebuild(self, show_id: str) -> ShowEngine:
-        """A new engine with the state folded from the whole journal; raises NotFound."""
-        if len(show_id) > 32:
-            raise NotFound(f"no show {show_id!r}")
-        events = await self.journal.load(show_id)
-        if not events:
-            raise NotFound(f"no show {show_id!r}")
-        engine = self._engine(fold(events), events[-1]["at"])
-        engine.history.extend(events[-HISTORY:])
-        # Viewers present when the process died left then (their sockets are gone);
-        # the grace period lets those who reconnect keep their visit.
-        for viewer in engine.state.ledger.viewers.values():
-            if viewer.connected_since is not None:
-                engine.leaving[viewer.id] = engine.clock()
-        return engine
-
-    async def load_live(self) -> list[str]:
-        """Rebuild every live show now, so its clocks and overlays resume at once."""
-        ids = await self.journal.show_ids(status="live")
-        for show_id in ids:
-            await self.get(show_id)
-        return ids
-
-    async def close(self) -> None:
-        for engine in list(self._engines.values()):
-            await engine.stop()

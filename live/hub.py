@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live.accounts import Accounts
-from live.engine import Shows
 from live.journal import Journal
+from live.shows import Shows
 from overlays.bus import MemoryBus
 
 

@@ -3,6 +3,7 @@ asking (bearer token or session cookie), checking Origin, page language."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,8 +133,6 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, key: str) -> bool:
-        import time
-
         now = time.monotonic()
         tokens, stamp = self._buckets.pop(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)

@@ -105,7 +105,13 @@
         break;
       default: break;
     }
-    render();
+    // High-rate audience events redraw only their own part: a likes tick four
+    // times a second must not rebuild the rundown or the moderator's buttons.
+    var t = ev.type;
+    if (t === "likes.tick" || t === "likes.goal" || t === "likes.goal_reached" || t === "viewers.tick") renderNumbers();
+    else if (t.indexOf("comment.") === 0 || t === "viewer.muted") renderComments();
+    else if (t.indexOf("flash_sale.") === 0 || t.indexOf("draw.") === 0) renderPromotions();
+    else render();
   }
 
   function byId(list, id) {
@@ -122,11 +128,14 @@
     return b;
   }
 
-  function renderAudience() {
-    if (!state) return;
-    var now = sock.clock.now();
+  function renderNumbers() {
     text($("n-viewers"), state.viewers.now + (state.viewers.peak ? " (" + state.viewers.peak + ")" : ""));
     text($("n-likes"), state.likes.total + (state.likes.goal ? " / " + state.likes.goal + (state.likes.reached ? " ✓" : "") : ""));
+  }
+
+  function renderAudience() {
+    if (!state) return;
+    renderNumbers();
     var sel = $("sale-sku");
     if (sel.options.length !== state.products.length) {
       sel.replaceChildren();

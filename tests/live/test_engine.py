@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from live import engine as engine_module
 from live.auth import Principal
 from live.commands import Event
-from live.engine import ShowEngine, Shows
+from live.engine import ShowEngine
 from live.errors import Conflict, Forbidden, Invalid, LiveError, NotFound
 from live.journal import FencingError, Journal
 from live.show import parse_show_config
+from live.shows import Shows
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock
 from tests.live.conftest import show_row
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from live.audience import ClaimLost
 from live.errors import Conflict, Invalid, NotFound
+from live.sales import ClaimLost
 from tests.live.test_audience import Sim, types
 
 

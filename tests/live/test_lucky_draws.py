@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from live.audience import draw_seed
 from live.auth import pseudonym
 from live.commands import VISIBILITY, Event
+from live.draws import draw_seed
 from live.errors import Conflict, Invalid, NotFound
 from live.lucky_draws import commitment, entrants_hash, mask_nickname, pick_winners
 from scripts.verify_draw import main as verify_main
