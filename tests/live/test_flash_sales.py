@@ -11,7 +11,7 @@ import pytest
 
 from live.errors import Conflict, Invalid, NotFound
 from live.sales import ClaimLost
-from tests.live.test_audience import Sim, types
+from tests.live.audience_sim import Sim, types
 
 
 def lost(sim: Sim, vid: str, sale_id: str, qty: int = 1, request_id: str = "lost") -> str:

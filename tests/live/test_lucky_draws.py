@@ -21,7 +21,7 @@ from live.errors import Conflict, Invalid, NotFound
 from live.lucky_draws import commitment, entrants_hash, mask_nickname, pick_winners
 from scripts.verify_draw import main as verify_main
 from scripts.verify_draw import verify
-from tests.live.test_audience import SECRET, Sim, fresh_seed, types
+from tests.live.audience_sim import SECRET, Sim, fresh_seed, types
 
 SEED = bytes(range(32))
 ENTRANTS = [f"{i:012x}" for i in range(50)]
