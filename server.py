@@ -11,9 +11,9 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,97 +24,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from live.accounts import Accounts, kept_secret
-from live.auth import hash_token
-from live.compliance import parse_word_list
-from live.db import open_database
-from live.demo import DEMO
-from live.errors import LiveError
-from live.hub import Hub
-from live.journal import Journal
-from live.show import parse_show_config
-from live.shows import Shows
-from overlays.bus import open_bus
+from live.adapters.accounts import Accounts, kept_secret
+from live.adapters.bus import open_bus
+from live.adapters.db import open_database
+from live.adapters.journal import Journal
+from live.core.auth import hash_token
+from live.core.compliance import parse_word_list
+from live.core.demo import DEMO
+from live.core.errors import LiveError
+from live.core.show import parse_show_config
+from live.runtime.hub import Hub
+from live.runtime.shows import Shows
+from live.settings import Settings
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("live")
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: str | None
-    help: str
-
-
-# Every setting, declared once; README.md documents each (a test checks).
-SETTINGS = (
-    Setting("LIVE_HOST", "127.0.0.1", "address to listen on"),
-    Setting("LIVE_PORT", "8000", "port to listen on"),
-    Setting("DATABASE_URL", "sqlite:///data/live.db", "journal database: sqlite:///… or postgresql://…"),
-    Setting("REDIS_URL", None, "unset: one process with the in-memory bus (memory:// is the same)"),
-    Setting("LIVE_ADMIN_TOKEN", None, "admin bearer token; generated, printed once and kept (hashed) when unset"),
-    Setting("LIVE_SECRET", None, "secret for signatures and pseudonyms; generated and kept when unset"),
-    Setting("LIVE_PUBLIC_URL", None, "base URL printed in links (default http://LIVE_HOST:LIVE_PORT)"),
-    Setting("LIVE_ALLOWED_ORIGINS", "", "extra browser origins allowed, comma-separated"),
-    Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
-    Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
-    Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
-    Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
-    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL/Redis tests fail instead of skip"),
-    Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),
-    Setting("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "tests only: Redis"),
-    Setting("LIVE_CHROMIUM", "/usr/bin/chromium", "tests only: the Chromium binary Playwright drives"),
-)
-
-
-@dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    database_url: str = "sqlite:///data/live.db"
-    redis_url: str | None = None
-    admin_token: str | None = None
-    secret: str | None = None
-    public_url: str | None = None
-    allowed_origins: frozenset[str] = frozenset()
-    claims_file: str | None = None
-    banned_words_file: str | None = None
-    demo: bool = True
-    log_level: str = "INFO"
-    print_links: bool = False
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            for s in SETTINGS:
-                if s.name == name:
-                    value = env.get(name)
-                    return value if value not in (None, "") else s.default
-            raise KeyError(name)
-
-        port = get("LIVE_PORT") or "8000"
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise SystemExit(f"LIVE_PORT must be a port number, not {port!r}")
-        database_url = get("DATABASE_URL") or "sqlite:///data/live.db"
-        if database_url == "sqlite:///data/live.db":
-            database_url = f"sqlite:///{ROOT / 'data' / 'live.db'}"
-        return cls(
-            host=get("LIVE_HOST") or "127.0.0.1",
-            port=int(port),
-            database_url=database_url,
-            redis_url=get("REDIS_URL"),
-            admin_token=get("LIVE_ADMIN_TOKEN"),
-            secret=get("LIVE_SECRET"),
-            public_url=get("LIVE_PUBLIC_URL"),
-            allowed_origins=frozenset(o.strip().rstrip("/") for o in (get("LIVE_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
-            claims_file=get("LIVE_CLAIMS_FILE"),
-            banned_words_file=get("LIVE_BANNED_WORDS_FILE"),
-            demo=get("LIVE_DEMO") not in ("0", "false", "no"),
-            log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
-        )
 
 
 def wall_clock() -> int:
@@ -196,15 +120,17 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             await bus.close()
             await engine.dispose()
 
-    from live.panel import routes as panel_routes
-    from live.routes import routes as api_routes
-    from overlays.http import routes as viewer_routes
-    from overlays.routes import routes as socket_routes
+    from live.http.api import routes as api_routes
+    from live.http.panel import routes as panel_routes
+    from live.http.socket import routes as socket_routes
+    from live.http.viewers import routes as viewer_routes
+    from overlays.pages import routes as page_routes
 
     routes = [
         *api_routes,
         *socket_routes,
         *viewer_routes,
+        *page_routes,
         *panel_routes,
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
     ]

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +26,11 @@ if str(ROOT) not in sys.path:  # run as a file: make server.py and live/ importa
 
 from sqlalchemy.engine import make_url
 
-from live.accounts import Accounts
-from live.auth import STAFF_ROLES
-from live.db import open_database
-from live.journal import Journal
-from server import Settings, wall_clock
+from live.adapters.accounts import Accounts
+from live.adapters.db import open_database
+from live.adapters.journal import Journal
+from live.core.auth import STAFF_ROLES
+from live.settings import Settings
 
 
 class Refused(Exception):
@@ -74,7 +75,7 @@ async def make_link(settings: Settings, show: str | None, role: str | None, name
         if show is not None and await Journal(engine).show_row(show) is None:
             raise Refused(f"no show {show!r} in {settings.database_url.split('://')[0]} database", 2)
         # The admin token's hash is not needed to make a code.
-        accounts = Accounts(engine, wall_clock, admin_hash="")
+        accounts = Accounts(engine, lambda: int(time.time() * 1000), admin_hash="")
         if role is not None:
             assert show is not None
             _staff_id, _token, code = await accounts.add_staff(show, name or role, role)

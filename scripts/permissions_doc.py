@@ -1,4 +1,4 @@
-"""Write docs/permissions.md from the permission matrix in ``live.auth``.
+"""Write docs/permissions.md from the permission matrix in ``live.core.auth``.
 
     python -m scripts.permissions_doc           # (re)write the doc
     python -m scripts.permissions_doc --check   # exit 1 when the doc is out of date
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from live.auth import PERMISSIONS, READERS, ROLES
+from live.core.auth import PERMISSIONS, READERS, ROLES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
 
@@ -24,7 +24,7 @@ ENDPOINT = {
 
 
 def render() -> str:
-    """The whole Markdown document, generated from ``live.auth``; returns text."""
+    """The whole Markdown document, generated from ``live.core.auth``; returns text."""
     lines = [
         "# Permissions",
         "",

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from server import Settings, create_app
+from live.settings import Settings
+from server import create_app
 
 ADMIN = "test-admin-token"
 PG_URL = os.environ.get("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -84,7 +85,7 @@ TABLES = ("events", "shows", "staff", "logins", "sessions", "settings")
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on both twins: a new SQLite file, or an emptied PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'live.db'}"
+        return f"sqlite:///{tmp_path / 'live.adapters.db'}"
     url: str = request.getfixturevalue("pg_database")
     name = url.rsplit("/", 1)[1]
 
@@ -106,7 +107,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'live.db'}"
+    return f"sqlite:///{tmp_path / 'live.adapters.db'}"
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

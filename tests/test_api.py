@@ -560,7 +560,7 @@ def test_admin_token_is_never_echoed(client: TestClient, show: dict[str, Any]) -
 def test_unexpected_error_is_500_in_contract_shape_and_logs_no_login_code(
     app: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from live.accounts import Accounts
+    from live.adapters.accounts import Accounts
 
     async def broken(self: Any, code: str) -> Any:
         raise RuntimeError("database went away")

@@ -1,4 +1,4 @@
-"""The permission matrix (live.auth.PERMISSIONS), cell by cell over HTTP.
+"""The permission matrix (live.core.auth.PERMISSIONS), cell by cell over HTTP.
 
 Each cell puts a show in a state where the command is valid, sends it with a
 token of the role, and expects success when the matrix allows it and 403
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from live.auth import PERMISSIONS, ROLES, STAFF_ROLES, Principal, allowed
-from live.commands import COMMANDS, SETUP_COMMANDS
+from live.core.auth import PERMISSIONS, ROLES, STAFF_ROLES, Principal, allowed
+from live.core.commands import COMMANDS, SETUP_COMMANDS
 from tests.conftest import ADMIN, PRODUCTS, SEGMENTS, admin_headers, new_show
 
 Setup = Callable[[TestClient, str], None]

@@ -5,7 +5,7 @@
     DATABASE_URL=postgresql://… python -m scripts.bench.journal
 
 Appends ``--events`` events in batches of ``--batch`` (one transaction each,
-the show's row updated in it, as the engine does) through ``live.journal``;
+the show's row updated in it, as the engine does) through ``live.adapters.journal``;
 the floor appends the same events the same way with the plain driver
 (``sqlite3`` / ``asyncpg`` ``executemany``), no SQLAlchemy. Both encode the
 event JSON inside the timed loop. Each run starts from empty tables; runs of
@@ -39,8 +39,8 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
-from live.db import metadata, open_database
-from live.journal import Journal
+from live.adapters.db import metadata, open_database
+from live.adapters.journal import Journal
 
 TARGETS = {"sqlite": 100_000, "postgresql": 200_000}
 T0 = 1_700_000_000_000
@@ -143,7 +143,7 @@ async def reset_tables(url: str) -> None:
 
 
 async def journal_run(url: str, events: list[Event], batch: int) -> float:
-    """Seconds to append ``events`` through ``live.journal`` into empty tables."""
+    """Seconds to append ``events`` through ``live.adapters.journal`` into empty tables."""
     await reset_tables(url)
     engine = await open_database(url)
     try:
@@ -256,7 +256,7 @@ async def measure(
             file=sys.stderr,
             flush=True,
         )
-    journal_name = "live.journal (SQLAlchemy)"
+    journal_name = "live.adapters.journal (SQLAlchemy)"
     return [
         Result(
             backend,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from live.db import open_database
-from live.journal import Journal
+from live.adapters.db import open_database
+from live.adapters.journal import Journal
 
 
 @pytest.fixture

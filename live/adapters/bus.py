@@ -1,0 +1,162 @@
+"""The bus: carries a show's published events to every connection that follows it.
+
+``open_bus(url)`` picks the backend by URL (``memory://``; more backends join
+with the scaled mode). Fan-out never waits for the slowest connection: each
+has a bounded queue and one that falls behind is cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from live.core.protocol import Outgoing
+
+log = logging.getLogger("live.bus")
+
+# Events a connection may have waiting before it counts as too slow. Read at
+# subscribe time (not bound as a default) so tests can make it tiny.
+QUEUE_SIZE = 2048
+
+
+class CutOff(Exception):
+    """Raised by ``Subscription.get`` once the bus has dropped a subscriber that fell behind."""
+
+
+class Mailbox:
+    """A bounded FIFO with one reader. What ``asyncio.Queue`` does, minus what a
+    fan-out to 10,000 sockets does not need (waiting putters, task accounting):
+    a put is a deque append and, when the reader sleeps, one future set."""
+
+    __slots__ = ("_items", "_waiter", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: deque[Outgoing] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: Outgoing) -> bool:
+        """Append ``item``; returns False (appending nothing) when full."""
+        if len(self._items) >= self.maxsize:
+            return False
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return True
+
+    def get_nowait(self) -> Outgoing:
+        """The oldest item; raises IndexError when empty."""
+        return self._items.popleft()
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    async def get(self) -> Outgoing:
+        """The oldest item, waiting for one (one reader at a time)."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
+class Subscription:
+    """One connection's bounded queue of events for one show."""
+
+    def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None) -> None:
+        self.bus = bus
+        self.show_id = show_id
+        self.queue = Mailbox(maxsize)
+        self.overflowed = False
+        self.on_overflow = on_overflow
+
+    def deliver(self, item: Outgoing) -> bool:
+        """Queue ``item`` without waiting; returns False (and cuts this subscriber
+        off, once) when the queue is full. Never raises."""
+        if self.overflowed:
+            return False
+        if self.queue.put_nowait(item):
+            return True
+        # Full: this subscriber fell behind and is cut off, once.
+        self.overflowed = True
+        self.bus.unsubscribe(self)
+        # What is queued would leave the client with a gap: drop it.
+        self.queue.clear()
+        if self.on_overflow is not None:
+            try:
+                self.on_overflow()
+            except Exception:  # one bad callback must not stop the fan-out
+                log.exception("overflow callback for show %s failed", self.show_id)
+        return False
+
+    async def get(self) -> Outgoing:
+        """The next event; raises CutOff once this subscriber was dropped."""
+        if self.overflowed:
+            raise CutOff(self.show_id)
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self.bus.unsubscribe(self)
+
+
+class MemoryBus:
+    """One process: publish hands events straight to the subscribers' queues."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = {}
+
+    def subscribe(
+        self, show_id: str, maxsize: int | None = None, on_overflow: Callable[[], Any] | None = None
+    ) -> Subscription:
+        """A new subscription with a queue of ``maxsize`` (default ``QUEUE_SIZE``) events;
+        ``on_overflow`` is called once if it falls behind and is dropped."""
+        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow)
+        self._subs.setdefault(show_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subs = self._subs.get(sub.show_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subs[sub.show_id]
+
+    def publish(self, show_id: str, events: list[dict[str, Any]]) -> None:
+        """Hand ``events`` to every subscriber of the show; never waits, never raises
+        for a slow subscriber (that one is cut off instead)."""
+        subs = self._subs.get(show_id)
+        if not subs:
+            return
+        # One Outgoing per event, shared: each is encoded once per audience.
+        items = [Outgoing(e) for e in events]
+        for sub in list(subs):
+            for item in items:
+                if not sub.deliver(item):
+                    break
+
+    def count(self, show_id: str) -> int:
+        return len(self._subs.get(show_id, ()))
+
+    async def close(self) -> None:
+        self._subs.clear()
+
+
+def open_bus(url: str | None) -> MemoryBus:
+    """``None`` or ``memory://`` → MemoryBus. Raises ValueError for other schemes."""
+    if url is None or url == "" or url.startswith("memory://"):
+        return MemoryBus()
+    raise ValueError(
+        f"unsupported bus URL scheme in {url.split('://')[0]!r}: this version runs one process with memory://"
+    )

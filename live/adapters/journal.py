@@ -1,0 +1,141 @@
+"""The journal: append a show's events, load them back, list shows.
+
+The ``events`` table is append-only; ``shows`` is a small projection for
+listing (title, status, overlay key, last seq) kept in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from live.adapters.db import events, shows
+from live.core.errors import Conflict
+
+# One encoder for every row: json.dumps(..., **options) builds a new one per
+# call, which is a third of the append path's Python time.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+Row = tuple[str, int, str, int, str]  # show_id, seq, type, at, data
+_COLUMNS = ("show_id", "seq", "type", "at", "data")
+
+# A batch as one statement with five array parameters: PostgreSQL parses and
+# plans it once, instead of once per row as executemany does (about 1.5x faster).
+_PG_APPEND = text(
+    "INSERT INTO events (show_id, seq, type, at, data) "
+    "SELECT CAST(:show_id AS VARCHAR), u.seq, u.type, u.at, u.data FROM unnest("
+    "CAST(:seq AS INTEGER[]), CAST(:type AS VARCHAR[]), CAST(:at AS BIGINT[]), CAST(:data AS TEXT[])"
+    ") AS u(seq, type, at, data)"
+)
+# SQLite: executemany of plain tuples through the driver skips SQLAlchemy's
+# per-row parameter processing (about 1.4x faster than a Core insert).
+_SQLITE_APPEND = "INSERT INTO events (show_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)"
+
+
+def _rows(show_id: str, batch: Sequence[dict[str, Any]]) -> list[Row]:
+    """The table rows of events: the envelope in columns, the rest as JSON."""
+    out: list[Row] = []
+    for event in batch:
+        data = dict(event)
+        del data["type"], data["seq"], data["at"]
+        out.append((show_id, event["seq"], event["type"], event["at"], _encode(data)))
+    return out
+
+
+def _event(row: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": row.type, "seq": row.seq, "at": row.at}
+    event.update(json.loads(row.data))
+    return event
+
+
+async def _insert(conn: AsyncConnection, rows: list[Row]) -> None:
+    """Insert journal rows in the caller's transaction, by the fastest path the
+    database has. Raises IntegrityError when a (show_id, seq) is taken."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        seqs, types, ats, datas = (list(col) for col in zip(*(r[1:] for r in rows)))
+        await conn.execute(_PG_APPEND, {"show_id": rows[0][0], "seq": seqs, "type": types, "at": ats, "data": datas})
+    elif dialect == "sqlite":
+        await conn.exec_driver_sql(_SQLITE_APPEND, rows)
+    else:
+        await conn.execute(insert(events), [dict(zip(_COLUMNS, r)) for r in rows])
+
+
+class FencingError(Conflict):
+    """Another writer appended this seq first: this process no longer owns the show."""
+
+    code = "NOT_OWNER"
+
+
+class Journal:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def create_show(self, show_id: str, title: str, overlay_key: str, first: dict[str, Any]) -> None:
+        """Write the show's row and its first event together. Raises FencingError
+        when the id is taken (another writer created it first); then nothing is written."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(shows).values(
+                        id=show_id,
+                        title=title,
+                        status="draft",
+                        overlay_key=overlay_key,
+                        created_at=first["at"],
+                        last_seq=first["seq"],
+                    )
+                )
+                await _insert(conn, _rows(show_id, [first]))
+        except IntegrityError:
+            raise FencingError(f"show {show_id} already exists") from None
+
+    async def append(self, show_id: str, batch: Sequence[dict[str, Any]], status: str | None = None) -> None:
+        """Append events (consecutive seqs) atomically. Raises FencingError on a
+        seq that is already taken; then nothing is written."""
+        if not batch:
+            return
+        values: dict[str, Any] = {"last_seq": batch[-1]["seq"]}
+        if status is not None:
+            values["status"] = status
+        try:
+            async with self.engine.begin() as conn:
+                await _insert(conn, _rows(show_id, batch))
+                await conn.execute(update(shows).where(shows.c.id == show_id).values(**values))
+        except IntegrityError:
+            raise FencingError(f"seq {batch[0]['seq']} of show {show_id} is already written") from None
+
+    async def load(self, show_id: str, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Events with seq > ``after``, in order."""
+        q = select(events.c.type, events.c.seq, events.c.at, events.c.data).where(
+            events.c.show_id == show_id, events.c.seq > after
+        )
+        q = q.order_by(events.c.seq)
+        if limit is not None:
+            q = q.limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q)).all()
+        return [_event(r) for r in rows]
+
+    async def show_row(self, show_id: str) -> Any | None:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(shows).where(shows.c.id == show_id))).first()
+
+    async def list_shows(self, ids: Sequence[str] | None = None) -> list[Any]:
+        q = select(shows).order_by(shows.c.created_at.desc())
+        if ids is not None:
+            q = q.where(shows.c.id.in_(list(ids)))
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(q)).all())
+
+    async def show_ids(self, status: str | None = None) -> list[str]:
+        q = select(shows.c.id)
+        if status is not None:
+            q = q.where(shows.c.status == status)
+        async with self.engine.connect() as conn:
+            return [r.id for r in (await conn.execute(q)).all()]

@@ -1,0 +1,50 @@
+"""Helpers the audience modules share: the shell's context keys, and checks.
+
+Pure. The shell injects context under keys that start with ``_`` (``_viewer``:
+the authenticated viewer; ``_seed``: 32 fresh bytes in hex; ``_likes``/``_left``:
+what the engine gathered since the last tick). Clients can never send such
+keys: the engine refuses them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from live.core.errors import Conflict, NotFound
+from live.core.ledger import Ledger, Viewer
+
+Event = dict[str, Any]
+Ctx = dict[str, Any]
+
+
+def ctx_viewer(ledger: Ledger, ctx: Ctx) -> Viewer:
+    """The viewer the shell authenticated; raises NotFound when unknown."""
+    vid = ctx.get("_viewer")
+    viewer = ledger.viewers.get(vid) if isinstance(vid, str) else None
+    if viewer is None:
+        raise NotFound("unknown viewer; register again")
+    return viewer
+
+
+def need_live(status: str, what: str) -> None:
+    """Raises Conflict unless the show is live."""
+    if status != "live":
+        raise Conflict(f"{what}: the show is not live")
+
+
+def ctx_str(ctx: Ctx, key: str) -> str:
+    """A context value the shell must inject; a missing one is a server bug, so
+    it raises ValueError (not a LiveError: no client caused it)."""
+    value = ctx.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"the shell did not inject {key}")
+    return value
+
+
+def seed_hex(ctx: Ctx) -> str:
+    """The shell's 32 fresh random bytes (64 hex digits); raises ValueError."""
+    seed = ctx_str(ctx, "_seed")
+    if len(seed) != 64:
+        raise ValueError("_seed must be 32 bytes in hex")
+    bytes.fromhex(seed)  # raises ValueError when not hex
+    return seed

@@ -1,0 +1,157 @@
+"""The socket protocol's shapes (pure): hello, snapshot, events per audience, pong.
+
+Audiences: ``staff`` sees everything a show's team may see (talking points,
+compliance warnings); ``public`` (overlays, viewers) sees public events only,
+stripped of staff-only fields.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from live.core import values as v
+from live.core.commands import VISIBILITY, Event
+from live.core.errors import Invalid
+from live.core.rundown import rundown_view
+from live.core.show import ShowState
+
+STAFF = "staff"
+PUBLIC = "public"
+MAX_MESSAGE_BYTES = 64 * 1024
+HELLO_FIELDS = {"type", "token", "overlay_key", "last_seq", "lang"}
+_STAFF_ONLY_SEGMENT_FIELDS = ("talking_points", "actions")
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_message(text: str | bytes) -> dict[str, Any]:
+    """A client message as a dict with a string ``type``; raises Invalid."""
+    if len(text) > MAX_MESSAGE_BYTES:
+        raise Invalid(f"message larger than {MAX_MESSAGE_BYTES} bytes", "message")
+    data = v.obj(v.parse_json(text, "message"), "message")
+    if not isinstance(data.get("type"), str):
+        raise Invalid("message needs a string 'type'", "type")
+    return data
+
+
+def parse_hello(data: dict[str, Any]) -> dict[str, Any]:
+    """``{token, overlay_key, last_seq}`` from a parsed hello (absent ones None);
+    raises Invalid when it is not a hello or a field is malformed."""
+    if data.get("type") != "hello":
+        raise Invalid("the first message must be hello", "type")
+    v.no_unknown_keys(data, HELLO_FIELDS, "")
+    last_seq = data.get("last_seq")
+    return {
+        "token": v.optional_text(data.get("token"), "token", max_len=200),
+        "overlay_key": v.optional_text(data.get("overlay_key"), "overlay_key", max_len=100),
+        "last_seq": None if last_seq is None else v.integer(last_seq, "last_seq", lo=0, hi=2**53),
+    }
+
+
+def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The snapshot's ``state`` (also ``GET …/state``)."""
+    staff = audience == STAFF
+    view: dict[str, Any] = {
+        "show": {
+            "id": state.id,
+            "title": state.title,
+            "status": state.status,
+            "scheduled_start": state.scheduled_start,
+            "started_at": state.started_at,
+            "ended_at": state.ended_at,
+            "currency": state.currency,
+            "timezone": state.timezone,
+            "language": state.language,
+        },
+        "rundown": rundown_view(state, now, staff=staff),
+        "products": [p.to_dict() for p in state.products],
+        "pinned_sku": state.pinned_sku,
+        **audience_view(state, now, staff),
+    }
+    if staff:
+        view["compliance"] = warnings or []
+    return view
+
+
+def audience_view(state: ShowState, now: int, staff: bool) -> dict[str, Any]:
+    """Flash sales, draws, likes, viewers and recent comments for a snapshot."""
+    ledger = state.ledger
+    draws = []
+    for d in ledger.draws.values():
+        view = d.view(now)
+        if view["entries"] is None:
+            view["entries"] = ledger.announced_entries.get(d.id, 0)
+        draws.append(view)
+    comments = ledger.comments[-(100 if staff else 30):]
+    pinned = None
+    if ledger.pinned_comment is not None:
+        pinned = ledger.comments[ledger.comment_index[ledger.pinned_comment]].view(staff=False)
+    return {
+        "flash_sales": [s.view(now) for s in ledger.sales.values()],
+        "draws": draws,
+        "likes": {"total": ledger.likes_total, "goal": ledger.like_goal, "reached": ledger.like_goal_reached},
+        "viewers": {"now": ledger.present, "peak": ledger.peak},
+        "comments": [c.view(staff) for c in comments if staff or not (c.hidden or c.deleted)],
+        "pinned_comment": pinned,
+    }
+
+
+def snapshot(
+    state: ShowState, now: int, audience: str, epoch: str, warnings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The ``snapshot`` message: ``seq``, ``epoch``, ``server_time`` and ``state``."""
+    return {
+        "type": "snapshot",
+        "seq": state.seq,
+        "epoch": epoch,
+        "server_time": now,
+        "state": state_view(state, now, audience, warnings),
+    }
+
+
+# Fields of public events that only staff see (viewer ids; why a comment was hidden).
+_STAFF_ONLY_FIELDS = ("viewer_id", "pseudonym", "hidden", "flagged")
+
+
+def for_audience(event: Event, audience: str) -> Event | None:
+    """The event as ``audience`` may see it, or None when it is not theirs.
+    Keys starting with "_" (draw seeds before the reveal, entrant lists, who
+    liked) never leave the server; "internal" events reach no socket."""
+    visibility = VISIBILITY.get(event["type"], STAFF)
+    if visibility == "internal":
+        return None
+    if any(k.startswith("_") for k in event):
+        event = {k: val for k, val in event.items() if not k.startswith("_")}
+    if audience == STAFF:
+        return event
+    if visibility != PUBLIC:
+        return None
+    if event["type"] == "rundown.replaced":
+        segs = [{k: s[k] for k in s if k not in _STAFF_ONLY_SEGMENT_FIELDS} for s in event["segments"]]
+        return {**event, "segments": segs}
+    if event["type"] == "comment.new":
+        if event.get("hidden"):
+            return None
+        return {k: val for k, val in event.items() if k not in _STAFF_ONLY_FIELDS}
+    return event
+
+
+class Outgoing:
+    """One published event, encoded at most once per audience however many
+    connections send it (fan-out to thousands must not re-encode per socket)."""
+
+    __slots__ = ("_encoded", "event", "seq")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.seq: int = event["seq"]
+        self._encoded: dict[str, str | None] = {}
+
+    def encoded(self, audience: str) -> str | None:
+        if audience not in self._encoded:
+            view = for_audience(self.event, audience)
+            self._encoded[audience] = None if view is None else dumps(view)
+        return self._encoded[audience]

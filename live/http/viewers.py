@@ -1,0 +1,90 @@
+"""Viewer-facing API: register a viewer, claim over HTTP, read a draw's record."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live.core import values as v
+from live.core.auth import Principal, viewer_of
+from live.core.errors import Invalid, NotFound, RateLimited, Unauthorized
+from live.http.web import RateLimiter, bearer, client_key, hub, json_object, principal
+
+# A person registers once per show; a script registering thousands is refused.
+# Generous, because many real viewers share one address behind carrier NAT.
+REGISTRATIONS_PER_MINUTE, REGISTRATIONS_BURST = 120, 60
+CLAIMS_PER_MINUTE, CLAIMS_BURST = 600, 60
+
+
+def limiter(request: Request, name: str) -> RateLimiter:
+    """This app's limiter ``name`` (made on first use: each app has its own buckets)."""
+    limits = hub(request).limits
+    if name not in limits:
+        rate, burst = {"registrations": (REGISTRATIONS_PER_MINUTE, REGISTRATIONS_BURST),
+                       "claims": (CLAIMS_PER_MINUTE, CLAIMS_BURST)}[name]
+        limits[name] = RateLimiter(per_minute=rate, burst=burst)
+    found: RateLimiter = limits[name]
+    return found
+
+
+async def register_viewer(request: Request) -> Response:
+    show_id = request.path_params["show_id"]
+    if not limiter(request, "registrations").allow(client_key(request)):
+        raise RateLimited("too many viewer registrations from this address; wait a minute")
+    engine = await hub(request).shows.get(show_id)
+    body = await json_object(request)
+    v.no_unknown_keys(body, {"nickname"}, "")
+    try:
+        who = await principal(request, required=False)
+    except Exception:  # noqa: BLE001 - a bad staff credential just makes a normal viewer
+        who = None
+    staff = who is not None and who.may_read(show_id)
+    viewer_id, token = await engine.register(body.get("nickname"), staff)
+    return JSONResponse({"viewer_id": viewer_id, "token": token, "nickname": body.get("nickname", "").strip()},
+                        status_code=201)
+
+
+def viewer_principal(request: Request, show_id: str) -> Principal:
+    token = bearer(request)
+    if token is None:
+        raise Unauthorized("send Authorization: Bearer <viewer token> (from POST /api/shows/{id}/viewers)")
+    viewer_id = viewer_of(hub(request).secret, show_id, token)
+    if viewer_id is None:
+        raise Unauthorized("the viewer token is not valid for this show")
+    return Principal("viewer", show_id, "viewer", viewer_id)
+
+
+async def http_claim(request: Request) -> Response:
+    """``POST …/flash-sales/{sale_id}/claims`` with ``Idempotency-Key``: 200 with the
+    order, or 409 with SOLD_OUT / LIMIT_REACHED / NOT_OPEN / ENDED."""
+    show_id = request.path_params["show_id"]
+    who = viewer_principal(request, show_id)
+    if not limiter(request, "claims").allow(f"{client_key(request)}:{who.staff_id}"):
+        raise RateLimited("too many claims; slow down")
+    engine = await hub(request).shows.get(show_id)
+    key = request.headers.get("idempotency-key")
+    if not key or len(key) > 64:
+        raise Invalid("send an Idempotency-Key header of 1–64 characters (it makes retries safe)", "Idempotency-Key")
+    body = await json_object(request)
+    v.no_unknown_keys(body, {"qty"}, "")
+    result = await engine.claim(who.staff_id or "", {"sale_id": request.path_params["sale_id"],
+                                                     "qty": body.get("qty", 1), "request_id": key})
+    if result["ok"]:
+        return JSONResponse(result)
+    return JSONResponse({"error": {"code": result["code"], "message": result["message"]}}, status_code=409)
+
+
+async def draw_record(request: Request) -> Response:
+    engine = await hub(request).shows.get(request.path_params["show_id"])
+    draw = engine.state.ledger.draws.get(request.path_params["draw_id"])
+    if draw is None:
+        raise NotFound(f"no draw {request.path_params['draw_id'][:40]!r}")
+    return JSONResponse(draw.record())
+
+
+routes = [
+    Route("/api/shows/{show_id}/viewers", register_viewer, methods=["POST"]),
+    Route("/api/shows/{show_id}/flash-sales/{sale_id}/claims", http_claim, methods=["POST"]),
+    Route("/api/shows/{show_id}/draws/{draw_id}", draw_record, methods=["GET"]),
+]

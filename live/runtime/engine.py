@@ -1,0 +1,383 @@
+"""ShowEngine: the one writer of a show. Shows: the registry of engines.
+
+Every change goes through one queue per show. The writer takes what is
+queued (group commit), decides each command in turn on the state the earlier
+ones left, appends all their events to the journal in one transaction, and
+only then answers the callers and publishes. If the append fails, nobody is
+answered with success and the state is refolded from the journal, so an
+acknowledged command is always in the journal and an unacknowledged one
+never is. Grouping is what lets thousands of simultaneous claims finish in
+a few transactions instead of one each.
+
+The engine also keeps what is too fast to journal one by one: likes are
+counted in memory and journaled as one ``likes.tick`` per tick (≤ 4 Hz);
+viewer sockets are counted so a dropped one becomes a leave only after a
+grace period. The ticker turns those, and deadlines, into events.
+
+Fencing: the journal's key ``(show_id, seq)`` lets only one writer have each
+seq. An engine that loses that race is marked ``fenced``; it writes nothing
+more, and ``Shows.get`` replaces it with one rebuilt from the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from live.adapters.journal import FencingError, Journal
+from live.core import auth
+from live.core.commands import (
+    COMMANDS,
+    SETUP_COMMANDS,
+    SYSTEM_COMMANDS,
+    VIEWER_ACTIONS,
+    VISIBILITY,
+    Event,
+    decide,
+    evolve,
+)
+from live.core.errors import Forbidden, Invalid, LiveError, NotFound
+from live.core.sales import ClaimLost
+from live.core.show import ShowState
+
+log = logging.getLogger("live.runtime.engine")
+
+HISTORY = 2_000  # recent events held in memory for reconnects
+REPLAY = 10_000  # at most this many missed events are replayed (from the journal past HISTORY)
+MAX_BATCH = 2_000  # commands decided and journaled together at most
+TICK_SECONDS = 0.25  # likes.tick at most 4 Hz
+GRACE_MS = 15_000  # a dropped viewer socket counts as a leave after this long
+LIKES_PER_SECOND = 20  # what one viewer can add per second; more is dropped
+
+# What staff may send (POST /commands, the control socket, the PUT endpoints).
+STAFF_COMMANDS = frozenset(COMMANDS) | frozenset(SETUP_COMMANDS)
+
+
+class Publisher(Protocol):
+    def publish(self, show_id: str, events: list[Event]) -> None: ...
+
+
+def fold(events: list[Event]) -> ShowState:
+    state: ShowState | None = None
+    for event in events:
+        state = evolve(state, event)
+    if state is None:
+        raise NotFound("no such show")
+    return state
+
+
+class ShowEngine:
+    def __init__(
+        self,
+        state: ShowState,
+        journal: Journal,
+        bus: Publisher,
+        clock: Callable[[], int],
+        last_at: int = 0,
+        secret: bytes = b"",
+        banned: tuple[str, ...] = (),
+    ) -> None:
+        self.state = state
+        self.journal = journal
+        self.bus = bus
+        self.clock = clock
+        self.secret = secret
+        self.banned = banned
+        state.ledger.banned = banned
+        # Held while a batch is decided and journaled (tests may take it to pause the writer).
+        self.lock = asyncio.Lock()
+        # A new epoch each time a process takes the show: clients learn that the
+        # writer changed; seqs stay valid because they come from the journal.
+        self.epoch = secrets.token_hex(4)
+        self.history: deque[Event] = deque(maxlen=HISTORY)
+        self.last_at = last_at  # time of the newest event
+        self.fenced = False
+        self.stale = False  # a failed append left the state ahead of the journal
+        # Sales whose close is in the journal: every later claim on one of them
+        # loses with the same code, so it is answered without the writer queue.
+        self._settled: set[str] = {s.id for s in state.ledger.sales.values() if s.status == "closed"}
+        self._queue: deque[tuple[dict[str, Any], asyncio.Future[list[Event]]]] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        # the audience, in memory
+        self.sockets: dict[str, int] = {}  # viewer id → open sockets
+        self.leaving: dict[str, int] = {}  # viewer id → when their last socket dropped
+        self.pending_likes: dict[str, int] = {}
+        self._like_window: dict[str, tuple[int, int]] = {}  # viewer → (second, likes in it)
+        self._ticker: asyncio.Task[None] | None = None
+        self._ticks = 0
+
+    @property
+    def show_id(self) -> str:
+        return self.state.id
+
+    def now(self) -> int:
+        """Server time, never earlier than the last event (clocks can step back)."""
+        return max(self.clock(), self.last_at)
+
+    # -- commands ----------------------------------------------------------------
+
+    async def execute(self, command: Any, principal: auth.Principal) -> list[Event]:
+        """Run one command for staff or a viewer; returns its events (journaled and
+        published). Raises LiveError (Forbidden, Invalid, Conflict…) having written
+        nothing; FencingError when another writer holds the show; a journal error
+        as is, also having kept nothing."""
+        principal.require_show(self.show_id)
+        if not isinstance(command, dict):
+            raise Invalid("a command is a JSON object", "")
+        kind = command.get("type")
+        if any(isinstance(k, str) and k.startswith("_") for k in command):
+            raise Invalid("field names starting with '_' are reserved", next(k for k in command if k.startswith("_")))
+        if principal.role == "viewer":
+            if kind not in VIEWER_ACTIONS:
+                raise Forbidden(f"a viewer may not send {kind}")
+            command = {**command, "_viewer": principal.staff_id}
+        elif isinstance(kind, str) and kind in STAFF_COMMANDS:
+            auth.check(principal.role, kind)
+        elif kind in VIEWER_ACTIONS or kind in SYSTEM_COMMANDS:
+            # Staff send only the staff vocabulary: a join, a tick or a registration
+            # in their name would forge the audience.
+            raise Forbidden(f"{kind} is sent by viewers or the server, not staff")
+        else:
+            raise Invalid(f"unknown command type {kind!r}", "type")
+        if principal.role != "viewer":
+            # Fresh randomness for any draw the command opens (draw.open, or a
+            # segment's draw action on start / next / goto / previous).
+            command = {**command, "_seed": secrets.token_hex(32)}
+        return await self.submit(command)
+
+    async def submit(self, command: dict[str, Any]) -> list[Event]:
+        """Queue a checked command for the writer; returns its events once journaled."""
+        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        self._queue.append((command, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_loop())
+        return await future
+
+    async def _write_loop(self) -> None:
+        while self._queue:
+            batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+            async with self.lock:
+                await self._write(batch)
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[list[Event]]]]) -> None:
+        if self.fenced:
+            err = FencingError(f"show {self.show_id} is written by another process now")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(err)
+            return
+        if self.stale:
+            try:
+                await self._refold()
+            except Exception as exc:  # noqa: BLE001 - the database is still away: fail this batch
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+        now = self.now()
+        before = self.state
+        staged: list[Event] = []
+        answered: list[tuple[asyncio.Future[list[Event]], list[Event]]] = []
+        for command, future in batch:
+            if future.done():  # the caller gave up before we got to it: nothing was promised
+                continue
+            try:
+                events = decide(self.state, command, now)
+            except Exception as exc:
+                if not isinstance(exc, LiveError):
+                    log.exception("deciding %s on show %s failed", command.get("type"), self.show_id)
+                future.set_exception(exc)
+                continue
+            for event in events:
+                event["at"] = now
+                event["seq"] = self.state.seq + 1
+                self.state = evolve(self.state, event)
+            staged.extend(events)
+            answered.append((future, events))
+        if staged:
+            status = self.state.status if self.state.status != before.status else None
+            try:
+                await self.journal.append(self.show_id, staged, status=status)
+            except Exception as exc:  # noqa: BLE001 - nothing of the batch is kept; callers get the error
+                if isinstance(exc, FencingError):
+                    self.fenced = True
+                # The ledger was changed in place: refold from the journal before
+                # anyone hears of the failure, so no reader sees what was not
+                # written. If the database is away too, the next batch refolds
+                # first (``stale``).
+                self.state = before
+                self.stale = True
+                if not self.fenced:
+                    try:
+                        await self._refold()
+                    except Exception:  # noqa: BLE001 - still away: the next batch retries
+                        log.warning("show %s: journal unavailable; state is refolded at the next write",
+                                    self.show_id)
+                for future, _ in answered:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            self.last_at = now
+            self.history.extend(staged)
+            # Only now (journaled) may a close short-circuit later claims: a close
+            # whose append failed is rolled back, and its sale may still sell.
+            self._settled.update(e["sale_id"] for e in staged if e["type"] == "flash_sale.closed")
+            # Internal events (joins, claims, registrations) reach no socket: not
+            # handing them to the bus keeps a rush of n joins or claims from costing
+            # n × subscribers queue operations.
+            shown = [e for e in staged if VISIBILITY.get(e["type"]) != "internal"]
+            if shown:
+                try:  # published under the lock so subscribers see the journal's order
+                    self.bus.publish(self.show_id, shown)
+                except Exception:
+                    log.exception("publishing events of show %s failed", self.show_id)
+        for future, events in answered:
+            if not future.done():
+                future.set_result(events)
+
+    async def _refold(self) -> None:
+        """The state folded afresh from the journal (after a failed append changed
+        the ledger in place). Raises whatever the journal raises."""
+        self.state = fold(await self.journal.load(self.show_id))
+        self.state.ledger.banned = self.banned
+        self.stale = False
+
+    async def missed(self, after: int) -> list[Event] | None:
+        """Events after seq ``after`` for a reconnecting client, in order; or None
+        when they are too many or ``after`` is not a seq of this show (the client
+        then gets a fresh snapshot)."""
+        seq = self.state.seq
+        if after == seq:
+            return []
+        if after < 0 or after > seq or seq - after > REPLAY:
+            return None
+        if self.history and self.history[0]["seq"] <= after + 1:
+            return [e for e in self.history if e["seq"] > after]
+        events = await self.journal.load(self.show_id, after=after, limit=seq - after)
+        # Nothing past this engine's own state: a later seq in the journal was
+        # written by another writer, and this one's clients must stay consistent.
+        return [e for e in events if e["seq"] <= seq]
+
+    # -- the audience ---------------------------------------------------------------
+
+    async def register(self, nickname: Any, staff: bool) -> tuple[str, str]:
+        """A new viewer: returns ``(viewer_id, token)``. Raises Invalid/Conflict."""
+        viewer_id = "v" + secrets.token_hex(8)
+        await self.submit({"type": "viewer.register", "nickname": nickname, "_new_viewer": viewer_id,
+                           "_pseudonym": auth.pseudonym(self.secret, viewer_id), "_staff": staff})
+        return viewer_id, auth.viewer_token(self.secret, self.show_id, viewer_id)
+
+    async def claim(self, viewer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A flash-sale claim: ``{ok: True, order_id, …}`` or ``{ok: False, code}``.
+        The same ``request_id`` always gets the same winning answer. Raises
+        Invalid/NotFound for a malformed claim or an unknown sale."""
+        command = {**body, "type": "flash_sale.claim", "_viewer": viewer_id}
+        sale_id = body.get("sale_id")
+        if isinstance(sale_id, str) and sale_id in self._settled and not self.stale and not self.fenced:
+            # The rush after a sell-out: thousands of claims whose answer cannot
+            # change any more. The pure decision, on this state, answers them at
+            # once, without the writer queue. Exact because the sale's close is
+            # journaled and final (its code, SOLD_OUT or ENDED, is fixed by the
+            # remaining stock it closed with), and what else the decision reads
+            # (the viewer, the request_id's earlier win) only ever grows; anything
+            # but a loss (a win already held, a malformed claim) goes to the writer.
+            try:
+                decide(self.state, command, self.now())
+            except ClaimLost as lost:
+                return {"ok": False, "code": lost.code, "message": lost.message}
+            except LiveError:
+                pass
+        try:
+            await self.submit(command)
+        except ClaimLost as lost:
+            return {"ok": False, "code": lost.code, "message": lost.message}
+        result = self.state.ledger.claims.get(f"{viewer_id}:{body.get('request_id')}")
+        if result is None:  # only if the request_id was refused before deciding
+            raise Invalid("request_id is required", "request_id")
+        return dict(result)
+
+    def add_likes(self, viewer_id: str, count: int) -> int:
+        """Count likes in memory for the next tick; returns how many were accepted
+        (a viewer adds at most LIKES_PER_SECOND a second)."""
+        second = self.clock() // 1000
+        start, used = self._like_window.get(viewer_id, (second, 0))
+        if start != second:
+            start, used = second, 0
+        accepted = max(0, min(count, LIKES_PER_SECOND - used))
+        self._like_window[viewer_id] = (start, used + accepted)
+        if accepted:
+            self.pending_likes[viewer_id] = self.pending_likes.get(viewer_id, 0) + accepted
+        return accepted
+
+    async def connected(self, viewer_id: str) -> None:
+        """A viewer socket opened: a join, unless it resumes a visit within the grace period."""
+        self.sockets[viewer_id] = self.sockets.get(viewer_id, 0) + 1
+        if self.leaving.pop(viewer_id, None) is not None:
+            return
+        viewer = self.state.ledger.viewers.get(viewer_id)
+        if viewer is not None and viewer.connected_since is None:
+            await self.submit({"type": "viewer.join", "_viewer": viewer_id})
+
+    def disconnected(self, viewer_id: str) -> None:
+        """A viewer socket closed: a leave after GRACE_MS unless the viewer comes back."""
+        left = self.sockets.get(viewer_id, 0) - 1
+        if left > 0:
+            self.sockets[viewer_id] = left
+            return
+        self.sockets.pop(viewer_id, None)
+        self.leaving[viewer_id] = self.clock()
+
+    def start_ticker(self) -> None:
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.ensure_future(self._tick_loop())
+
+    async def stop(self) -> None:
+        for task in (self._ticker, self._writer):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _tick_loop(self) -> None:
+        next_at = time.monotonic()
+        while not self.fenced:
+            next_at += TICK_SECONDS
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            try:
+                await self.tick()
+            except LiveError:
+                pass
+            except Exception:
+                log.exception("tick of show %s failed", self.show_id)
+
+    async def tick(self) -> list[Event]:
+        """Coalesced likes, expired visits, tickers and deadlines → events."""
+        self._ticks += 1
+        now = self.clock()
+        likes, self.pending_likes = self.pending_likes, {}
+        left = {vid: at for vid, at in self.leaving.items() if now - at >= GRACE_MS}
+        for vid in left:
+            del self.leaving[vid]
+        ledger = self.state.ledger
+        busy = (likes or left or ledger.present != ledger.announced_viewers
+                or any(s.status != "closed" for s in ledger.sales.values())
+                or any(d.status == "open" for d in ledger.draws.values()))
+        if not busy:
+            return []
+        try:
+            return await self.submit({
+                "type": "tick", "_likes": likes, "_left": left, "_viewers": self._ticks % 2 == 0,
+                "_entries": self._ticks % 4 == 0, "_seed": secrets.token_hex(32),
+            })
+        except Exception:
+            # not journaled: keep the likes and leaves for the next tick
+            for vid, n in likes.items():
+                self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
+            self.leaving.update(left)
+            raise

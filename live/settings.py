@@ -1,0 +1,91 @@
+"""Every setting, declared once as data; ``Settings.from_env`` reads them.
+
+``server.py`` reads the environment once, at start; README.md documents each
+setting (a test checks that).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+# Every setting, declared once; README.md documents each (a test checks).
+SETTINGS = (
+    Setting("LIVE_HOST", "127.0.0.1", "address to listen on"),
+    Setting("LIVE_PORT", "8000", "port to listen on"),
+    Setting("DATABASE_URL", "sqlite:///data/live.adapters.db", "journal database: sqlite:///… or postgresql://…"),
+    Setting("REDIS_URL", None, "unset: one process with the in-memory bus (memory:// is the same)"),
+    Setting("LIVE_ADMIN_TOKEN", None, "admin bearer token; generated, printed once and kept (hashed) when unset"),
+    Setting("LIVE_SECRET", None, "secret for signatures and pseudonyms; generated and kept when unset"),
+    Setting("LIVE_PUBLIC_URL", None, "base URL printed in links (default http://LIVE_HOST:LIVE_PORT)"),
+    Setting("LIVE_ALLOWED_ORIGINS", "", "extra browser origins allowed, comma-separated"),
+    Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
+    Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
+    Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
+    Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
+    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL/Redis tests fail instead of skip"),
+    Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),
+    Setting("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "tests only: Redis"),
+    Setting("LIVE_CHROMIUM", "/usr/bin/chromium", "tests only: the Chromium binary Playwright drives"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite:///data/live.adapters.db"
+    redis_url: str | None = None
+    admin_token: str | None = None
+    secret: str | None = None
+    public_url: str | None = None
+    allowed_origins: frozenset[str] = frozenset()
+    claims_file: str | None = None
+    banned_words_file: str | None = None
+    demo: bool = True
+    log_level: str = "INFO"
+    print_links: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            for s in SETTINGS:
+                if s.name == name:
+                    value = env.get(name)
+                    return value if value not in (None, "") else s.default
+            raise KeyError(name)
+
+        port = get("LIVE_PORT") or "8000"
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"LIVE_PORT must be a port number, not {port!r}")
+        database_url = get("DATABASE_URL") or "sqlite:///data/live.adapters.db"
+        if database_url == "sqlite:///data/live.adapters.db":
+            database_url = f"sqlite:///{ROOT / 'data' / 'live.adapters.db'}"
+        return cls(
+            host=get("LIVE_HOST") or "127.0.0.1",
+            port=int(port),
+            database_url=database_url,
+            redis_url=get("REDIS_URL"),
+            admin_token=get("LIVE_ADMIN_TOKEN"),
+            secret=get("LIVE_SECRET"),
+            public_url=get("LIVE_PUBLIC_URL"),
+            allowed_origins=frozenset(o.strip().rstrip("/") for o in (get("LIVE_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
+            claims_file=get("LIVE_CLAIMS_FILE"),
+            banned_words_file=get("LIVE_BANNED_WORDS_FILE"),
+            demo=get("LIVE_DEMO") not in ("0", "false", "no"),
+            log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
+        )

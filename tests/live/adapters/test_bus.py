@@ -1,0 +1,109 @@
+"""The in-memory bus: fan-out in order, bounded queues, slow subscribers cut off."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from live.adapters import bus as bus_mod
+from live.adapters.bus import CutOff, MemoryBus, open_bus
+
+
+def events(first: int, n: int) -> list[dict[str, Any]]:
+    return [{"type": "segment.changed", "seq": s, "at": 0, "to": s} for s in range(first, first + n)]
+
+
+async def drain(sub: Any) -> list[int]:
+    out: list[int] = []
+    while not sub.queue.empty():
+        out.append((await sub.get()).seq)
+    return out
+
+
+async def test_every_subscriber_gets_every_event_in_order() -> None:
+    bus = MemoryBus()
+    a, b = bus.subscribe("s1"), bus.subscribe("s1")
+    other = bus.subscribe("s2")
+    bus.publish("s1", events(1, 3))
+    bus.publish("s1", events(4, 2))
+    assert await drain(a) == [1, 2, 3, 4, 5]
+    assert await drain(b) == [1, 2, 3, 4, 5]
+    assert other.queue.empty()
+
+
+async def test_one_outgoing_is_shared_by_all_subscribers() -> None:
+    bus = MemoryBus()
+    a, b = bus.subscribe("s1"), bus.subscribe("s1")
+    bus.publish("s1", events(1, 1))
+    assert (await a.get()) is (await b.get())
+
+
+async def test_slow_subscriber_is_cut_off_without_delaying_others() -> None:
+    bus = MemoryBus()
+    cut: list[str] = []
+    slow = bus.subscribe("s1", maxsize=3, on_overflow=lambda: cut.append("slow"))
+    fast = bus.subscribe("s1", maxsize=100, on_overflow=lambda: cut.append("fast"))
+    received: list[int] = []
+
+    async def reader() -> None:
+        while len(received) < 10:
+            received.append((await fast.get()).seq)
+
+    task = asyncio.ensure_future(reader())
+    for seq in range(1, 11):
+        bus.publish("s1", events(seq, 1))  # never awaits: nobody can hold it up
+        await asyncio.sleep(0)  # let the fast reader run, as the event loop would
+    await asyncio.wait_for(task, 5)
+    assert received == list(range(1, 11))
+    assert cut == ["slow"]  # called once, for the slow one only
+    assert slow.overflowed and slow.queue.empty()
+    assert bus.count("s1") == 1
+    with pytest.raises(CutOff):
+        await slow.get()
+    bus.publish("s1", events(11, 1))
+    assert slow.queue.empty() and (await fast.get()).seq == 11
+
+
+async def test_a_burst_larger_than_the_queue_cuts_off_at_once() -> None:
+    bus = MemoryBus()
+    calls: list[int] = []
+    sub = bus.subscribe("s1", maxsize=2, on_overflow=lambda: calls.append(1))
+    bus.publish("s1", events(1, 5))
+    assert calls == [1] and sub.overflowed and bus.count("s1") == 0
+
+
+async def test_queue_size_default_is_read_at_subscribe_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bus_mod, "QUEUE_SIZE", 2)
+    bus = MemoryBus()
+    assert bus.subscribe("s1").queue.maxsize == 2
+    monkeypatch.setattr(bus_mod, "QUEUE_SIZE", 7)
+    assert bus.subscribe("s1").queue.maxsize == 7
+
+
+async def test_failing_overflow_callback_does_not_stop_fan_out() -> None:
+    bus = MemoryBus()
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    bus.subscribe("s1", maxsize=1, on_overflow=boom)
+    ok = bus.subscribe("s1", maxsize=10)
+    bus.publish("s1", events(1, 3))
+    assert await drain(ok) == [1, 2, 3]
+
+
+async def test_close_unsubscribes() -> None:
+    bus = MemoryBus()
+    sub = bus.subscribe("s1")
+    sub.close()
+    bus.publish("s1", events(1, 1))
+    assert sub.queue.empty() and bus.count("s1") == 0
+
+
+def test_open_bus_by_url() -> None:
+    assert isinstance(open_bus(None), MemoryBus)
+    assert isinstance(open_bus("memory://"), MemoryBus)
+    with pytest.raises(ValueError):
+        open_bus("kafka://x")

@@ -1,0 +1,209 @@
+"""The journal adapter, the same tests on SQLite and PostgreSQL (``db_url``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from live.adapters.db import events, open_database, shows
+from live.adapters.journal import FencingError, Journal
+from tests.live.conftest import show_row
+
+T0 = 1_700_000_000_000
+
+
+@pytest.fixture
+def engine(db: AsyncEngine) -> AsyncEngine:
+    return db
+
+
+@pytest.fixture
+def journal(engine: AsyncEngine) -> Journal:
+    return Journal(engine)
+
+
+def created(show_id: str, at: int = T0) -> dict[str, Any]:
+    return {
+        "type": "show.created",
+        "seq": 1,
+        "at": at,
+        "show": {"id": show_id, "title": "秋冬护肤专场"},
+        "products": [{"sku": "A1", "title": "修护精华 30ml", "live_price": "199.00"}],
+        "segments": [],
+    }
+
+
+def ev(seq: int, kind: str = "segment.extended", **data: Any) -> dict[str, Any]:
+    return {"type": kind, "seq": seq, "at": T0 + seq * 1000, **data}
+
+
+async def event_count(engine: AsyncEngine, show_id: str) -> int:
+    async with engine.connect() as conn:
+        q = select(func.count()).select_from(events).where(events.c.show_id == show_id)
+        return int((await conn.execute(q)).scalar_one())
+
+
+async def test_appended_events_load_back_in_order_with_chinese_text_intact(journal: Journal) -> None:
+    await journal.create_show("s1", "秋冬护肤专场", "ov_key", created("s1"))
+    batch = [
+        ev(2, "show.started"),
+        ev(3, "segment.changed", to=0, reason="start", note="欢迎来到直播间 👋"),
+        ev(4, "segment.extended", index=0, seconds=60, extended_seconds=60, nested={"a": [1, 2, None]}),
+    ]
+    await journal.append("s1", batch, status="live")
+
+    loaded = await journal.load("s1")
+
+    assert loaded == [created("s1"), *batch]
+    assert [e["seq"] for e in loaded] == [1, 2, 3, 4]
+    assert loaded[2]["note"] == "欢迎来到直播间 👋"
+
+
+async def test_load_after_returns_only_later_events(journal: Journal) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+    await journal.append("s1", [ev(s) for s in range(2, 8)])
+
+    assert [e["seq"] for e in await journal.load("s1", after=4)] == [5, 6, 7]
+    assert [e["seq"] for e in await journal.load("s1", after=4, limit=2)] == [5, 6]
+    assert await journal.load("s1", after=7) == []
+    assert await journal.load("unknown") == []
+
+
+async def test_load_keeps_shows_apart(journal: Journal) -> None:
+    await journal.create_show("s1", "one", "k1", created("s1"))
+    await journal.create_show("s2", "two", "k2", created("s2"))
+    await journal.append("s2", [ev(2, "show.started")])
+
+    assert [e["seq"] for e in await journal.load("s1")] == [1]
+    assert [e["type"] for e in await journal.load("s2")] == ["show.created", "show.started"]
+
+
+async def test_appending_a_taken_seq_raises_fencing_error_and_writes_nothing(
+    journal: Journal, engine: AsyncEngine
+) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+    await journal.append("s1", [ev(2, "show.started")], status="live")
+
+    with pytest.raises(FencingError) as raised:
+        await journal.append("s1", [ev(2, "show.ended")], status="ended")
+
+    assert raised.value.status == 409
+    assert raised.value.code == "NOT_OWNER"
+    assert [e["type"] for e in await journal.load("s1")] == ["show.created", "show.started"]
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("live", 2)
+
+
+async def test_a_batch_whose_third_event_collides_writes_none_of_it(journal: Journal, engine: AsyncEngine) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+    await journal.append("s1", [ev(2), ev(3), ev(4)])
+    # Another writer already holds seq 7: our batch 5, 6, 7 collides on its third event.
+    await journal.append("s1", [ev(7)])
+    before = await journal.load("s1")
+
+    with pytest.raises(FencingError):
+        await journal.append("s1", [ev(5, note="mine"), ev(6, note="mine"), ev(7, note="mine")], status="ended")
+
+    assert await journal.load("s1") == before
+    assert await event_count(engine, "s1") == 5
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("draft", 7)
+
+
+async def test_append_updates_status_and_last_seq_of_the_show_row(journal: Journal) -> None:
+    await journal.create_show("s1", "秋冬护肤专场", "ov_key", created("s1"))
+    row = await show_row(journal, "s1")
+    assert (row.title, row.status, row.overlay_key, row.last_seq, row.created_at) == (
+        "秋冬护肤专场",
+        "draft",
+        "ov_key",
+        1,
+        T0,
+    )
+
+    await journal.append("s1", [ev(2, "show.started"), ev(3, "segment.changed")], status="live")
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("live", 3)
+
+    # No status given: the status is kept, last_seq still moves.
+    await journal.append("s1", [ev(4)])
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("live", 4)
+
+
+async def test_empty_batch_writes_nothing(journal: Journal, engine: AsyncEngine) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+    await journal.append("s1", [], status="live")
+
+    assert await event_count(engine, "s1") == 1
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("draft", 1)
+
+
+async def test_creating_an_existing_show_id_raises_and_keeps_the_first(journal: Journal) -> None:
+    await journal.create_show("s1", "first", "k1", created("s1"))
+
+    with pytest.raises(FencingError):
+        await journal.create_show("s1", "second", "k2", created("s1", at=T0 + 5))
+
+    row = await show_row(journal, "s1")
+    assert (row.title, row.overlay_key) == ("first", "k1")
+    assert (await journal.load("s1"))[0]["at"] == T0
+
+
+async def test_list_shows_newest_first_and_filtered_by_id(journal: Journal) -> None:
+    await journal.create_show("old", "Old", "k1", created("old", at=T0))
+    await journal.create_show("new", "New", "k2", created("new", at=T0 + 10))
+    await journal.create_show("mid", "Mid", "k3", created("mid", at=T0 + 5))
+
+    assert [r.id for r in await journal.list_shows()] == ["new", "mid", "old"]
+    assert [r.id for r in await journal.list_shows(["old", "new", "nope"])] == ["new", "old"]
+    assert await journal.list_shows([]) == []
+    assert await journal.show_row("nope") is None
+
+
+async def test_show_ids_by_status(journal: Journal) -> None:
+    for sid in ("a", "b", "c"):
+        await journal.create_show(sid, sid, "k", created(sid))
+    await journal.append("b", [ev(2, "show.started")], status="live")
+    await journal.append("c", [ev(2, "show.started")], status="live")
+    await journal.append("c", [ev(3, "show.ended")], status="ended")
+
+    assert sorted(await journal.show_ids()) == ["a", "b", "c"]
+    assert await journal.show_ids(status="live") == ["b"]
+    assert await journal.show_ids(status="ended") == ["c"]
+    assert await journal.show_ids(status="draft") == ["a"]
+
+
+async def test_open_database_twice_keeps_the_data(db_url: str, journal: Journal) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+    again = await open_database(db_url)
+    try:
+        assert [e["seq"] for e in await Journal(again).load("s1")] == [1]
+        async with again.connect() as conn:
+            assert (await conn.execute(select(func.count()).select_from(shows))).scalar_one() == 1
+    finally:
+        await again.dispose()
+
+
+async def test_a_large_batch_round_trips(journal: Journal) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+    batch = [ev(s, "likes.tick", count=s % 7, total=s * 3, who=["小王", None, 1.5]) for s in range(2, 5002)]
+
+    await journal.append("s1", batch)
+
+    assert await journal.load("s1", after=1) == batch
+    assert (await show_row(journal, "s1")).last_seq == 5001
+
+
+async def test_a_batch_repeating_a_seq_writes_nothing(journal: Journal, engine: AsyncEngine) -> None:
+    await journal.create_show("s1", "t", "k", created("s1"))
+
+    with pytest.raises(FencingError):
+        await journal.append("s1", [ev(2), ev(3), ev(3)], status="live")
+
+    assert await event_count(engine, "s1") == 1
+    assert (await show_row(journal, "s1")).status == "draft"
