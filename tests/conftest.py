@@ -85,7 +85,7 @@ TABLES = ("events", "shows", "staff", "logins", "sessions", "settings")
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on both twins: a new SQLite file, or an emptied PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'live.adapters.db'}"
+        return f"sqlite:///{tmp_path / 'live.db'}"
     url: str = request.getfixturevalue("pg_database")
     name = url.rsplit("/", 1)[1]
 
@@ -107,7 +107,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'live.adapters.db'}"
+    return f"sqlite:///{tmp_path / 'live.db'}"
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -576,3 +576,16 @@ def test_unexpected_error_is_500_in_contract_shape_and_logs_no_login_code(
     logged = "\n".join(rec.getMessage() + (rec.exc_text or "") for rec in caplog.records)
     assert "unhandled error on GET /login/***" in logged
     assert code not in logged
+
+
+def test_a_command_result_never_carries_a_draws_secret_seed(client: TestClient) -> None:
+    # A segment whose action opens a draw: show.start's result holds draw.opened.
+    segments = [{"kind": "interaction", "title": "Draw", "planned_seconds": 60,
+                 "actions": [{"type": "draw.open", "prize": "Tea set"}]}]
+    sid = new_show(client, segments=segments)["id"]
+    started = command(client, sid, {"type": "show.start"}).json()
+    opened = command(client, sid, {"type": "draw.open", "prize": "Cup"}).json()
+    for body in (started, opened):
+        draws = [e for e in body["events"] if e["type"] == "draw.opened"]
+        assert draws and all(not k.startswith("_") for e in body["events"] for k in e), body
+        assert body["seq"] == body["events"][-1]["seq"]

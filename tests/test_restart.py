@@ -294,7 +294,7 @@ def test_login_script_refuses_unknown_show_and_missing_database(
 
     unknown = login_script(server, "--show", "nope")
     role_alone = login_script(server, "--role", "host")
-    missing_db = tmp_path / "never" / "live.adapters.db"
+    missing_db = tmp_path / "never" / "live.db"
     no_db = login_script(server, env=server.env | {"DATABASE_URL": f"sqlite:///{missing_db}"})
 
     assert (unknown.returncode, unknown.stdout) == (2, "")

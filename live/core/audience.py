@@ -257,18 +257,18 @@ def evolve(state: ShowState, event: Event) -> bool:
     kind = event["type"]
     at = event["at"]
     if kind == "viewer.registered":
-        ledger.viewers[event["viewer_id"]] = Viewer(event["viewer_id"], event["nickname"], event["pseudonym"],
-                                                    staff=event.get("staff", False))
+        ledger.put("viewers", event["viewer_id"], Viewer(event["viewer_id"], event["nickname"], event["pseudonym"],
+                                                         staff=event.get("staff", False)))
     elif kind == "viewer.joined":
-        viewer = ledger.viewers[event["viewer_id"]]
         # decide never joins a present viewer; if a journal did, count them once
-        if viewer.connected_since is None:
+        if ledger.viewers[event["viewer_id"]].connected_since is None:
+            viewer = ledger.own_viewer(event["viewer_id"])
             viewer.connected_since = at
             ledger.present += 1
             ledger.peak = max(ledger.peak, ledger.present)
     elif kind == "viewer.left":
-        viewer = ledger.viewers[event["viewer_id"]]
-        if viewer.connected_since is not None:  # likewise: never below zero present
+        if ledger.viewers[event["viewer_id"]].connected_since is not None:  # likewise: never below zero present
+            viewer = ledger.own_viewer(event["viewer_id"])
             viewer.watched_ms += event["watched_ms"]
             viewer.connected_since = None
             ledger.present -= 1
@@ -277,8 +277,8 @@ def evolve(state: ShowState, event: Event) -> bool:
     elif kind == "likes.tick":
         ledger.likes_total = event["total"]
         for vid, n in event["_by"].items():
-            liker = ledger.viewers.get(vid)
-            if liker is not None:
+            if vid in ledger.viewers:
+                liker = ledger.own_viewer(vid)
                 liker.likes += n
                 liker.last_like_at = at
     elif kind == "likes.goal":
@@ -290,21 +290,20 @@ def evolve(state: ShowState, event: Event) -> bool:
     elif kind == "comment.new":
         c = Comment(event["comment_id"], event["viewer_id"], event["nickname"], event["pseudonym"], event["text"],
                     at, hidden=event["hidden"], flagged=event.get("flagged"))
-        ledger.comment_index[c.id] = len(ledger.comments)
-        ledger.comments.append(c)
-        viewer = ledger.viewers[event["viewer_id"]]
+        ledger.add_comment(c)
+        viewer = ledger.own_viewer(event["viewer_id"])
         viewer.comments += 1
         viewer.last_comment_at = at
     elif kind == "comment.deleted":
-        ledger.comments[ledger.comment_index[event["comment_id"]]].deleted = True
+        ledger.own_comment(event["comment_id"]).deleted = True
         if ledger.pinned_comment == event["comment_id"]:
             ledger.pinned_comment = None
     elif kind == "comment.pinned":
         ledger.pinned_comment = event["comment_id"]
     elif kind == "viewer.muted":
-        ledger.viewers[event["viewer_id"]].muted_until = event["until"]
+        ledger.own_viewer(event["viewer_id"]).muted_until = event["until"]
     elif kind == "viewer.shared":
-        ledger.viewers[event["viewer_id"]].shares += 1
+        ledger.own_viewer(event["viewer_id"]).shares += 1
     else:
         return sales.evolve(ledger, event, at) or draws.evolve(ledger, event, at)
     return True

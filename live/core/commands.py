@@ -9,12 +9,13 @@ event and ``decide`` never changes state itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from live.core import audience, draws, sales
 from live.core import values as v
-from live.core.errors import Conflict, Invalid
+from live.core.errors import Conflict, Invalid, NotFound
 from live.core.ledger import Ledger
 from live.core.rundown import switch
 from live.core.show import (
@@ -108,16 +109,40 @@ def create(show_id: str, config: dict[str, Any], products: Any, segments: Any, n
     return evolve(None, event), event
 
 
+Outcome = list[Event] | Exception  # a command's events, or why it was refused
+
+
+def apply_all(state: ShowState, commands: Sequence[Any], now: int) -> tuple[ShowState, list[Outcome]]:
+    """Decide and fold commands in turn, each on the state the earlier ones left:
+    returns the new state and, per command, its events (numbered from
+    ``state.seq + 1`` on, stamped ``at=now``) or the exception that refused it
+    (a LiveError, or a bug; a refused command changes nothing). ``state`` itself
+    never changes: the fold works on a draft of its ledger, sealed at the end.
+    The engine's write path and the core's tests both run this function."""
+    work = begin(state)
+    outcomes: list[Outcome] = []
+    for command in commands:
+        try:
+            events = decide(work, command, now)
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, who tells a bug from a refusal
+            outcomes.append(exc)
+            continue
+        for event in events:
+            event["at"] = now
+            event["seq"] = work.seq + 1
+            work = _fold(work, event)
+        outcomes.append(events)
+    work.ledger.seal()
+    return work, outcomes
+
+
 def apply(state: ShowState, command: Any, now: int) -> tuple[ShowState, list[Event]]:
-    """Decide and fold one command: returns the new state and its events, numbered
-    ``state.seq + 1, …`` and stamped ``at=now``. Raises LiveError, and then
-    nothing has changed (states are frozen; events are made before folding)."""
-    events = decide(state, command, now)
-    for event in events:
-        event["at"] = now
-        event["seq"] = state.seq + 1
-        state = evolve(state, event)
-    return state, events
+    """``apply_all`` for one command: the new state and its events. Raises the
+    LiveError that refused it, and then nothing has changed."""
+    new, [outcome] = apply_all(state, [command], now)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return new, outcome
 
 
 def decide(state: ShowState, command: Any, now: int) -> list[Event]:
@@ -314,8 +339,32 @@ _HANDLERS = {
 # -- evolve -----------------------------------------------------------------
 
 
+def begin(state: ShowState) -> ShowState:
+    """A working copy of ``state`` to fold into: the same values, a draft ledger."""
+    return replace(state, ledger=state.ledger.draft())
+
+
 def evolve(state: ShowState | None, event: Event) -> ShowState:
-    """Fold one journaled event into the state (``None`` before ``show.created``)."""
+    """The state after one journaled event (``None`` before ``show.created``);
+    ``state`` itself does not change."""
+    return fold([event], state)
+
+
+def fold(events: Iterable[Event], state: ShowState | None = None) -> ShowState:
+    """The state after ``events`` (a whole journal, from ``None``; or what came
+    after ``state``), folded on one draft; ``state`` itself does not change.
+    Raises NotFound when there is no show (no ``show.created``)."""
+    work = None if state is None else begin(state)
+    for event in events:
+        work = _fold(work, event)
+    if work is None:
+        raise NotFound("no such show")
+    work.ledger.seal()
+    return work
+
+
+def _fold(state: ShowState | None, event: Event) -> ShowState:
+    """Fold one event into a working state (its ledger a draft)."""
     kind = event["type"]
     at = event["at"]
     if kind == "show.created":

@@ -195,13 +195,13 @@ def evolve(ledger: Ledger, event: Event, at: int) -> bool:
     kind = event["type"]
     if kind == "draw.opened":
         d = event["draw"]
-        ledger.draws[d["id"]] = Draw(d["id"], d["prize"], d["winners"], d["eligibility"], d["commitment"], at,
+        ledger.put("draws", d["id"], Draw(d["id"], d["prize"], d["winners"], d["eligibility"], d["commitment"], at,
                                      d["deadline"], d["trigger"], kind=d.get("kind", "draw"),
-                                     seed=event["_seed"])
+                                     seed=event["_seed"]))
     elif kind == "draw.entries":
-        ledger.announced_entries[event["draw_id"]] = event["entries"]
+        ledger.put("announced_entries", event["draw_id"], event["entries"])
     elif kind == "draw.closed":
-        draw = ledger.draws[event["draw_id"]]
+        draw = ledger.own_draw(event["draw_id"])
         draw.status = "closed"
         draw.closed_at = at
         draw.entrants = list(event["_entrants"])
@@ -209,7 +209,7 @@ def evolve(ledger: Ledger, event: Event, at: int) -> bool:
         draw.rounds.append({"count": draw.winners_wanted, "winners": list(event["winners"])})
         draw.next_i = event["next_i"]
     elif kind == "draw.rerolled":
-        draw = ledger.draws[event["draw_id"]]
+        draw = ledger.own_draw(event["draw_id"])
         draw.rounds.append({"count": event["count"], "winners": list(event["winners"])})
         draw.next_i = event["next_i"]
     else:

@@ -1,15 +1,27 @@
 """The audience side of a show: viewers, likes, comments, flash sales, draws.
 
-High-rate state lives in one mutable ``Ledger`` hung on the frozen
-ShowState. Only ``evolve`` changes it, and only after the journal accepted
-the event (the engine journals first); copying dicts of 10,000 viewers on
-every like would cost more than it protects. ``decide`` only reads it.
+High-rate state lives in a ``Ledger`` hung on the frozen ShowState. A ledger
+that belongs to a state value never changes: folding events starts with
+``draft()``, a copy-on-write working copy that shares every container and
+record with the ledger it came from and copies each one the first time the
+fold changes it (``own_viewer``, ``own_sale``… and ``_own`` for containers),
+and ends with ``seal()``. So a batch of 2,000 claims costs one copy of the
+containers it touches, not 2,000, and an old state value (a snapshot being
+sent, the state before a failed append) never sees later changes.
+``decide`` only reads.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+class SealedError(RuntimeError):
+    """A sealed ledger (one that belongs to a state value) was about to change: a bug."""
 
 
 @dataclass
@@ -29,6 +41,10 @@ class FlashSale:
     closed_at: int | None = None
     claimed: dict[str, int] = field(default_factory=dict)
     orders: int = 0
+    _draft: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __copy__(self) -> FlashSale:
+        return _clone(self, claimed=dict(self.claimed))
 
     def view(self, now: int) -> dict[str, Any]:
         return {
@@ -70,6 +86,10 @@ class Viewer:
     muted_until: int = 0
     last_like_at: int = -(10**15)
     orders: list[dict[str, Any]] = field(default_factory=list)  # won claims
+    _draft: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __copy__(self) -> Viewer:
+        return _clone(self, orders=list(self.orders))
 
     def watched(self, now: int) -> int:
         live = max(0, now - self.connected_since) if self.connected_since is not None else 0
@@ -87,6 +107,10 @@ class Comment:
     hidden: bool = False
     flagged: str | None = None
     deleted: bool = False
+    _draft: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __copy__(self) -> Comment:
+        return _clone(self)
 
     def view(self, staff: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"comment_id": self.id, "nickname": self.nickname, "text": self.text, "at": self.at}
@@ -114,6 +138,10 @@ class Draw:
     entrants_hash: str | None = None
     rounds: list[dict[str, Any]] = field(default_factory=list)  # [{count, winners:[{pseudonym,nickname}]}]
     next_i: int = 0
+    _draft: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __copy__(self) -> Draw:
+        return _clone(self, entrants=list(self.entrants), rounds=list(self.rounds))
 
     def winners(self) -> list[dict[str, Any]]:
         return [w for r in self.rounds for w in r["winners"]]
@@ -162,9 +190,21 @@ class Draw:
         }
 
 
+def _clone(record: R, **fresh: Any) -> R:
+    """A shallow copy of a record with ``fresh`` copies of its own containers."""
+    out = object.__new__(type(record))
+    out.__dict__.update(record.__dict__, **fresh)
+    return out
+
+
+# Containers a fold may change; a draft copies each one at its first change.
+_CONTAINERS = ("viewers", "comments", "comment_index", "sales", "claims", "draws", "announced_stock",
+               "announced_entries")
+
+
 @dataclass
 class Ledger:
-    # comment word list: configuration, not journaled, so not part of equality
+    # configuration, not journaled, so not part of equality: the comment word list
     banned: tuple[str, ...] = field(default=(), compare=False)
     viewers: dict[str, Viewer] = field(default_factory=dict)
     present: int = 0
@@ -184,3 +224,85 @@ class Ledger:
     announced_viewers: int = 0
     announced_stock: dict[str, int] = field(default_factory=dict)
     announced_entries: dict[str, int] = field(default_factory=dict)
+    # copy-on-write bookkeeping (see the module's docstring)
+    _token: object = field(default_factory=object, repr=False, compare=False)
+    _owned: set[str] = field(default_factory=lambda: set(_CONTAINERS), repr=False, compare=False)
+    _sealed: bool = field(default=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_sealed"):
+            raise SealedError(f"a sealed ledger never changes (tried to set {name})")
+        object.__setattr__(self, name, value)
+
+    # -- versions -------------------------------------------------------------
+
+    def draft(self) -> Ledger:
+        """A working copy to fold into; this ledger stays as it is."""
+        out = object.__new__(Ledger)
+        out.__dict__.update(self.__dict__, _token=object(), _owned=set(), _sealed=False)
+        return out
+
+    def seal(self) -> Ledger:
+        """Freeze this ledger (it now belongs to a state value); returns it."""
+        self._sealed = True
+        return self
+
+    @property
+    def sealed(self) -> bool:
+        return self._sealed
+
+    def configured(self, **config: Any) -> Ledger:
+        """The same ledger with other configuration (``banned``), sealed."""
+        out = self.draft()
+        for name, value in config.items():
+            setattr(out, name, value)
+        return out.seal()
+
+    # -- copy-on-write changes (folds only) -----------------------------------------
+
+    def _own(self, name: str) -> Any:
+        """Container ``name`` of this draft, copied at its first change."""
+        if self._sealed:
+            raise SealedError(f"a sealed ledger never changes (tried to change {name})")
+        if name not in self._owned:
+            object.__setattr__(self, name, copy.copy(getattr(self, name)))
+            self._owned.add(name)
+        return getattr(self, name)
+
+    def _own_record(self, name: str, key: Any) -> Any:
+        if self._sealed:
+            raise SealedError(f"a sealed ledger never changes (tried to change {name})")
+        record = getattr(self, name)[key]
+        if record._draft is not self._token:
+            record = copy.copy(record)
+            record._draft = self._token
+            self._own(name)[key] = record
+        return record
+
+    def own_viewer(self, viewer_id: str) -> Viewer:
+        """The viewer, to change in this draft; raises KeyError."""
+        found: Viewer = self._own_record("viewers", viewer_id)
+        return found
+
+    def own_sale(self, sale_id: str) -> FlashSale:
+        found: FlashSale = self._own_record("sales", sale_id)
+        return found
+
+    def own_draw(self, draw_id: str) -> Draw:
+        found: Draw = self._own_record("draws", draw_id)
+        return found
+
+    def own_comment(self, comment_id: str) -> Comment:
+        found: Comment = self._own_record("comments", self.comment_index[comment_id])
+        return found
+
+    def put(self, name: str, key: Any, value: Any) -> None:
+        """``self.<name>[key] = value`` in this draft (a new record or a plain value)."""
+        if hasattr(value, "_draft"):
+            value._draft = self._token
+        self._own(name)[key] = value
+
+    def add_comment(self, comment: Comment) -> None:
+        comment._draft = self._token
+        self._own("comment_index")[comment.id] = len(self.comments)
+        self._own("comments").append(comment)

@@ -116,6 +116,14 @@ def snapshot(
 _STAFF_ONLY_FIELDS = ("viewer_id", "pseudonym", "hidden", "flagged")
 
 
+def without_private(event: Event) -> Event:
+    """The event without its "_" keys (a draw's seed before the reveal, its
+    entrant list, who liked): those never leave the server."""
+    if any(k.startswith("_") for k in event):
+        return {k: val for k, val in event.items() if not k.startswith("_")}
+    return event
+
+
 def for_audience(event: Event, audience: str) -> Event | None:
     """The event as ``audience`` may see it, or None when it is not theirs.
     Keys starting with "_" (draw seeds before the reveal, entrant lists, who
@@ -123,8 +131,7 @@ def for_audience(event: Event, audience: str) -> Event | None:
     visibility = VISIBILITY.get(event["type"], STAFF)
     if visibility == "internal":
         return None
-    if any(k.startswith("_") for k in event):
-        event = {k: val for k, val in event.items() if not k.startswith("_")}
+    event = without_private(event)
     if audience == STAFF:
         return event
     if visibility != PUBLIC:

@@ -196,29 +196,29 @@ def evolve(ledger: Ledger, event: Event, at: int) -> bool:
     kind = event["type"]
     if kind == "flash_sale.opened":
         s = event["sale"]
-        ledger.sales[s["id"]] = FlashSale(s["id"], s["sku"], s["price"], s["stock"], s["per_viewer_limit"],
-                                          s["opens_at"], s["deadline"], s["remaining"])
-        ledger.announced_stock[s["id"]] = s["remaining"]
+        ledger.put("sales", s["id"], FlashSale(s["id"], s["sku"], s["price"], s["stock"], s["per_viewer_limit"],
+                                               s["opens_at"], s["deadline"], s["remaining"]))
+        ledger.put("announced_stock", s["id"], s["remaining"])
     elif kind == "flash_sale.claimed":
-        sale = ledger.sales[event["sale_id"]]
+        sale = ledger.own_sale(event["sale_id"])
         sale.remaining = event["remaining"]
         sale.claimed[event["viewer_id"]] = sale.claimed.get(event["viewer_id"], 0) + event["qty"]
         sale.orders += 1
         ledger.orders += 1
-        viewer = ledger.viewers[event["viewer_id"]]
+        viewer = ledger.own_viewer(event["viewer_id"])
         viewer.units += event["qty"]
         result = {"ok": True, "order_id": event["order_id"], "sale_id": sale.id, "qty": event["qty"],
                   "price": event.get("price"), "sku": event.get("sku")}
-        ledger.claims[f"{event['viewer_id']}:{event['request_id']}"] = result
+        ledger.put("claims", f"{event['viewer_id']}:{event['request_id']}", result)
         viewer.orders.append({"request_id": event["request_id"], **result})
     elif kind == "flash_sale.stock":
-        ledger.announced_stock[event["sale_id"]] = event["remaining"]
+        ledger.put("announced_stock", event["sale_id"], event["remaining"])
     elif kind == "flash_sale.closed":
-        sale = ledger.sales[event["sale_id"]]
+        sale = ledger.own_sale(event["sale_id"])
         sale.status = "closed"
         sale.closed_reason = event["reason"]
         sale.closed_at = at
-        ledger.announced_stock[sale.id] = sale.remaining
+        ledger.put("announced_stock", sale.id, sale.remaining)
     else:
         return False
     return True

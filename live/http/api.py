@@ -15,7 +15,7 @@ from live.core.auth import STAFF_ROLES, Principal
 from live.core.compliance import check_show
 from live.core.csvplan import parse_rundown_csv
 from live.core.errors import Forbidden, Invalid, NotFound, Unauthorized
-from live.core.protocol import PUBLIC, STAFF, state_view
+from live.core.protocol import PUBLIC, STAFF, state_view, without_private
 from live.core.show import parse_show_config
 from live.http.web import SESSION_COOKIE, body_bytes, hub, json_object, principal
 from live.runtime.engine import ShowEngine
@@ -121,7 +121,8 @@ async def get_show(request: Request) -> Response:
 async def run(request: Request, who: Principal, command: dict[str, Any]) -> Response:
     engine = await engine_for(request, who)
     events = await engine.execute(command, who)
-    body: dict[str, Any] = {"seq": engine.state.seq, "events": events}
+    body: dict[str, Any] = {"seq": events[-1]["seq"] if events else engine.state.seq,
+                            "events": [without_private(e) for e in events]}
     if command.get("type") in ("products.replace", "rundown.replace"):
         body["compliance"] = check_show(engine.state, hub(request).claims)
     return JSONResponse(body)

@@ -324,7 +324,8 @@ class Connection:
             events = await self.engine.execute(command, self.who)
             await self.send(
                 p.dumps({"type": "command.result", "request_id": request_id, "ok": True,
-                         "seq": self.engine.state.seq, "events": events})
+                         "seq": events[-1]["seq"] if events else self.engine.state.seq,
+                         "events": [p.without_private(e) for e in events]})
             )
         elif kind == "snapshot":
             await self.send(self._snapshot())

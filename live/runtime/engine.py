@@ -28,6 +28,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from live.adapters.journal import FencingError, Journal
@@ -39,10 +40,11 @@ from live.core.commands import (
     VIEWER_ACTIONS,
     VISIBILITY,
     Event,
+    apply_all,
     decide,
-    evolve,
+    fold,
 )
-from live.core.errors import Forbidden, Invalid, LiveError, NotFound
+from live.core.errors import Forbidden, Invalid, LiveError
 from live.core.sales import ClaimLost
 from live.core.show import ShowState
 
@@ -63,15 +65,6 @@ class Publisher(Protocol):
     def publish(self, show_id: str, events: list[Event]) -> None: ...
 
 
-def fold(events: list[Event]) -> ShowState:
-    state: ShowState | None = None
-    for event in events:
-        state = evolve(state, event)
-    if state is None:
-        raise NotFound("no such show")
-    return state
-
-
 class ShowEngine:
     def __init__(
         self,
@@ -83,13 +76,12 @@ class ShowEngine:
         secret: bytes = b"",
         banned: tuple[str, ...] = (),
     ) -> None:
-        self.state = state
+        self.state = replace(state, ledger=state.ledger.configured(banned=banned))
         self.journal = journal
         self.bus = bus
         self.clock = clock
         self.secret = secret
         self.banned = banned
-        state.ledger.banned = banned
         # Held while a batch is decided and journaled (tests may take it to pause the writer).
         self.lock = asyncio.Lock()
         # A new epoch each time a process takes the show: clients learn that the
@@ -98,7 +90,7 @@ class ShowEngine:
         self.history: deque[Event] = deque(maxlen=HISTORY)
         self.last_at = last_at  # time of the newest event
         self.fenced = False
-        self.stale = False  # a failed append left the state ahead of the journal
+        self.unsure = False  # an append failed: it may have committed all the same
         # Sales whose close is in the journal: every later claim on one of them
         # loses with the same code, so it is answered without the writer queue.
         self._settled: set[str] = {s.id for s in state.ledger.sales.values() if s.status == "closed"}
@@ -166,87 +158,79 @@ class ShowEngine:
                 await self._write(batch)
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[list[Event]]]]) -> None:
-        if self.fenced:
-            err = FencingError(f"show {self.show_id} is written by another process now")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(err)
+        """Decide the batch on a working copy, journal its events, and only then
+        swap the new state in, publish and answer. Until the append commits,
+        every reader (snapshots, ``GET /state``, catch-ups) sees the last
+        journaled state; if it fails, nothing of the batch is visible anywhere
+        and the next batch continues at the journal's last seq + 1."""
+        live = [(command, future) for command, future in batch if not future.done()]  # gave up: nothing promised
+        if not live:
             return
-        if self.stale:
-            try:
-                await self._refold()
-            except Exception as exc:  # noqa: BLE001 - the database is still away: fail this batch
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                return
-        now = self.now()
-        before = self.state
-        staged: list[Event] = []
-        answered: list[tuple[asyncio.Future[list[Event]], list[Event]]] = []
-        for command, future in batch:
-            if future.done():  # the caller gave up before we got to it: nothing was promised
-                continue
-            try:
-                events = decide(self.state, command, now)
-            except Exception as exc:
-                if not isinstance(exc, LiveError):
-                    log.exception("deciding %s on show %s failed", command.get("type"), self.show_id)
+        try:
+            if self.fenced:
+                raise FencingError(f"show {self.show_id} is written by another process now")
+            if self.unsure:
+                await self._catch_up_with_journal()
+            now = self.now()
+            state, outcomes = apply_all(self.state, [command for command, _ in live], now)
+        except Exception as exc:  # noqa: BLE001 - the whole batch fails; nothing was written
+            if not isinstance(exc, LiveError):
+                log.warning("show %s: batch refused: %s", self.show_id, type(exc).__name__)
+            for _, future in live:
                 future.set_exception(exc)
-                continue
-            for event in events:
-                event["at"] = now
-                event["seq"] = self.state.seq + 1
-                self.state = evolve(self.state, event)
-            staged.extend(events)
-            answered.append((future, events))
+            return
+        staged = [event for outcome in outcomes if not isinstance(outcome, Exception) for event in outcome]
         if staged:
-            status = self.state.status if self.state.status != before.status else None
+            status = state.status if state.status != self.state.status else None
             try:
                 await self.journal.append(self.show_id, staged, status=status)
             except Exception as exc:  # noqa: BLE001 - nothing of the batch is kept; callers get the error
                 if isinstance(exc, FencingError):
                     self.fenced = True
-                # The ledger was changed in place: refold from the journal before
-                # anyone hears of the failure, so no reader sees what was not
-                # written. If the database is away too, the next batch refolds
-                # first (``stale``).
-                self.state = before
-                self.stale = True
-                if not self.fenced:
-                    try:
-                        await self._refold()
-                    except Exception:  # noqa: BLE001 - still away: the next batch retries
-                        log.warning("show %s: journal unavailable; state is refolded at the next write",
-                                    self.show_id)
-                for future, _ in answered:
-                    if not future.done():
-                        future.set_exception(exc)
+                else:
+                    # The append may have committed before the error reached us:
+                    # the next batch first reads what the journal holds past our seq.
+                    self.unsure = True
+                # The kind of error only: its text may hold the statement's parameters.
+                log.warning("show %s: journal append failed: %s", self.show_id, type(exc).__name__)
+                for _, future in live:
+                    future.set_exception(exc)
                 return
-            self.last_at = now
-            self.history.extend(staged)
-            # Only now (journaled) may a close short-circuit later claims: a close
-            # whose append failed is rolled back, and its sale may still sell.
-            self._settled.update(e["sale_id"] for e in staged if e["type"] == "flash_sale.closed")
-            # Internal events (joins, claims, registrations) reach no socket: not
-            # handing them to the bus keeps a rush of n joins or claims from costing
-            # n × subscribers queue operations.
-            shown = [e for e in staged if VISIBILITY.get(e["type"]) != "internal"]
-            if shown:
-                try:  # published under the lock so subscribers see the journal's order
-                    self.bus.publish(self.show_id, shown)
-                except Exception:
-                    log.exception("publishing events of show %s failed", self.show_id)
-        for future, events in answered:
-            if not future.done():
-                future.set_result(events)
+            self._commit(state, staged, now)
+        for (command, future), outcome in zip(live, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                if not isinstance(outcome, LiveError):
+                    log.error("deciding %s on show %s failed: %s", command.get("type"), self.show_id,
+                              type(outcome).__name__, exc_info=outcome)
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
-    async def _refold(self) -> None:
-        """The state folded afresh from the journal (after a failed append changed
-        the ledger in place). Raises whatever the journal raises."""
-        self.state = fold(await self.journal.load(self.show_id))
-        self.state.ledger.banned = self.banned
-        self.stale = False
+    def _commit(self, state: ShowState, staged: list[Event], now: int) -> None:
+        """Make journaled events visible: the state, the reconnect history, the bus."""
+        self.state = state
+        self.last_at = now
+        self.history.extend(staged)
+        # Only a journaled close may short-circuit later claims.
+        self._settled.update(e["sale_id"] for e in staged if e["type"] == "flash_sale.closed")
+        # Internal events (joins, claims, registrations) reach no socket: not
+        # handing them to the bus keeps a rush of n joins or claims from costing
+        # n × subscribers queue operations.
+        shown = [e for e in staged if VISIBILITY.get(e["type"]) != "internal"]
+        if shown:
+            try:  # published under the writer's lock, so subscribers see the journal's order
+                self.bus.publish(self.show_id, shown)
+            except Exception:
+                log.exception("publishing events of show %s failed", self.show_id)
+
+    async def _catch_up_with_journal(self) -> None:
+        """After an append whose outcome is unknown: fold what the journal holds
+        past this state's seq (it committed after all), or nothing. Raises
+        whatever the journal raises (the batch then fails, and the next retries)."""
+        extra = await self.journal.load(self.show_id, after=self.state.seq)
+        if extra:
+            self._commit(fold(extra, self.state), extra, max(self.last_at, extra[-1]["at"]))
+        self.unsure = False
 
     async def missed(self, after: int) -> list[Event] | None:
         """Events after seq ``after`` for a reconnecting client, in order; or None
@@ -279,7 +263,7 @@ class ShowEngine:
         Invalid/NotFound for a malformed claim or an unknown sale."""
         command = {**body, "type": "flash_sale.claim", "_viewer": viewer_id}
         sale_id = body.get("sale_id")
-        if isinstance(sale_id, str) and sale_id in self._settled and not self.stale and not self.fenced:
+        if isinstance(sale_id, str) and sale_id in self._settled and not self.unsure and not self.fenced:
             # The rush after a sell-out: thousands of claims whose answer cannot
             # change any more. The pure decision, on this state, answers them at
             # once, without the writer queue. Exact because the sale's close is

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from live.adapters.journal import Journal
-from live.core.commands import create
+from live.core.commands import create, fold
 from live.core.errors import NotFound
 from live.core.show import ShowState
-from live.runtime.engine import Publisher, ShowEngine, fold
+from live.runtime.engine import Publisher, ShowEngine
 
 
 class Shows:

@@ -117,7 +117,7 @@ async def drain(conns: list[ClientConnection], quiet: float = 0.5) -> None:
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="live-bench-claims-"))
-    db_path = tmp / "live.adapters.db"
+    db_path = tmp / "live.db"
     port = free_port()
     proc = start_server(db_path, port, 0 if args.pin else None, args.profile, args.loop)
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"

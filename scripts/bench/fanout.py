@@ -154,7 +154,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     server_core, client_core = (0, 1) if args.pin else (None, None)
     tmp = Path(tempfile.mkdtemp(prefix="live-bench-fanout-"))
     port, floor_port, peer_port = free_port(), free_port(), free_port()
-    proc = start_server(tmp / "live.adapters.db", port, server_core, args.profile, args.loop)
+    proc = start_server(tmp / "live.db", port, server_core, args.profile, args.loop)
     floors: list[asyncio.subprocess.Process] = []
     targets: list[Target] = []
     base = f"http://127.0.0.1:{port}"

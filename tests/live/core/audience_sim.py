@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -37,7 +39,7 @@ class Sim:
                  banned: tuple[str, ...] = ()) -> None:
         config = parse_show_config({"title": "Spring tea", "like_goal": like_goal})
         self.state, first = create("show1", config, PRODUCTS, segments or [], T0)
-        self.state.ledger.banned = banned
+        self.state = replace(self.state, ledger=self.state.ledger.configured(banned=banned))
         self.journal: list[Event] = [first]
         self.now = T0
         self.seeds = 0
@@ -122,3 +124,63 @@ def replay(journal: list[Event]) -> ShowState:
     return state
 
 
+def random_show(seed: int, kind: type[Sim] = Sim) -> Sim:
+    """A seeded random mix of viewer actions, sales, claims, draws and ticks;
+    refusals are part of the mix (they must leave no trace)."""
+    rng = random.Random(seed)
+    sim = kind(banned=("scam",))
+    ids: list[str] = []
+    for step in range(600):
+        sim.wait(rng.choice((0, 1, 250, 1_000, 5_000)))
+        roll = rng.random()
+        who = rng.choice(ids) if ids else None
+        cmd: dict[str, Any]
+        ctx: dict[str, Any] = {}
+        if who is None or roll < 0.08:
+            vid = f"v{len(ids):04d}"
+            cmd, ctx = {"type": "viewer.register", "nickname": f"N{step}"}, {
+                "new_viewer": vid, "pseudonym": pseudonym(SECRET, vid), "staff": rng.random() < 0.1}
+            ids.append(vid)
+        elif roll < 0.25:
+            cmd, ctx = {"type": rng.choice(("viewer.join", "viewer.leave"))}, {"viewer": who}
+        elif roll < 0.35:
+            cmd, ctx = {"type": "viewer.comment", "text": rng.choice(("tea!", "a scam", "tea time"))}, {"viewer": who}
+        elif roll < 0.38:
+            cmd, ctx = {"type": "viewer.share"}, {"viewer": who}
+        elif roll < 0.55:
+            open_now = [i for i, sale in sim.state.ledger.sales.items() if sale.status == "open"]
+            sales = open_now if open_now and rng.random() < 0.8 else list(sim.state.ledger.sales) or ["fs0"]
+            cmd = {"type": "flash_sale.claim", "sale_id": rng.choice(sales), "qty": rng.randint(1, 3),
+                   "request_id": f"r{rng.randint(0, 200)}"}
+            ctx = {"viewer": who}
+        elif roll < 0.60:
+            cmd = {"type": "flash_sale.open", "sku": rng.choice(("A1", "B2")), "stock": rng.randint(1, 15),
+                   "per_viewer_limit": rng.randint(1, 3), "duration_seconds": rng.randint(5, 60)}
+        elif roll < 0.63:
+            rule = rng.choice((None, {"present": True}, {"keyword": "tea"}, {"liked": True},
+                               {"watched_seconds": 5}, {"bought_items": 1}, {"exclude_staff": False}))
+            cmd, ctx = {"type": "draw.open", "prize": "Pot", "winners": rng.randint(1, 3), "eligibility": rule,
+                        "entry_seconds": rng.choice((None, 5, 20))}, {"seed": sim.seed()}
+        elif roll < 0.67:
+            draws = list(sim.state.ledger.draws) or ["d0"]
+            cmd = {"type": rng.choice(("draw.close", "draw.reroll")), "draw_id": rng.choice(draws)}
+        elif roll < 0.69:
+            cmd = {"type": "likes.goal", "target": sim.state.ledger.likes_total + rng.randint(1, 200),
+                   "then": rng.choice((None, {"prize": "Bag", "entry_seconds": 10}))}
+        elif roll < 0.71:
+            comments = [c.id for c in sim.state.ledger.comments] or ["c0"]
+            cmd = {"type": rng.choice(("comment.pin", "comment.delete")), "comment_id": rng.choice(comments)}
+        elif roll < 0.72:
+            cmd = {"type": "viewer.mute", "viewer_id": who, "seconds": rng.randint(1, 10)}
+        else:
+            likes = {rng.choice(ids): rng.randint(0, 20) for _ in range(rng.randint(0, 5))}
+            left = {rng.choice(ids): sim.now - rng.randint(0, 20_000) for _ in range(rng.randint(0, 2))}
+            cmd, ctx = {"type": "tick"}, {"likes": likes, "left": left, "viewers": rng.random() < 0.5,
+                                          "entries": rng.random() < 0.5, "seed": sim.seed()}
+        try:
+            sim.do(cmd, **ctx)
+        except LiveError:
+            if cmd["type"] == "viewer.register":
+                ids.pop()
+    sim.do({"type": "show.end"})
+    return sim

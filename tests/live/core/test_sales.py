@@ -39,7 +39,8 @@ def test_a_sale_opens_with_its_deadline_in_server_time() -> None:
 
 def test_the_price_defaults_to_the_live_price_and_the_limit_to_one() -> None:
     sim = Sim()
-    sale = sim.state.ledger.sales[sim.open_sale("A1", stock=5, limit=1)]
+    sale_id = sim.open_sale("A1", stock=5, limit=1)
+    sale = sim.state.ledger.sales[sale_id]
     assert (sale.price, sale.per_viewer_limit) == ("59.00", 1)
     [event] = sim.do({"type": "flash_sale.open", "sku": "B2", "stock": 5, "duration_seconds": 30})
     assert (event["sale"]["price"], event["sale"]["per_viewer_limit"]) == ("25.00", 1)

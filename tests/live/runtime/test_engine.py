@@ -43,12 +43,21 @@ class LoggingJournal(Journal):
         super().__init__(engine)
         self.log = log
         self.fail: Exception | None = None
+        self.fail_after_commit: Exception | None = None  # the commit happened, the answer was lost
+        self.hold: asyncio.Event | None = None  # set: appends wait for it (a journal busy elsewhere)
+        self.waiting = asyncio.Event()  # set while an append is held
 
     async def append(self, show_id: str, batch: Sequence[dict[str, Any]], status: str | None = None) -> None:
+        if self.hold is not None:
+            self.waiting.set()
+            await self.hold.wait()
+            self.waiting.clear()
         if self.fail is not None:
             raise self.fail
         await super().append(show_id, batch, status)
         self.log.append(("journal", [e["seq"] for e in batch]))
+        if self.fail_after_commit is not None:
+            raise self.fail_after_commit
 
 
 @pytest.fixture
@@ -277,6 +286,58 @@ async def test_a_journal_failure_leaves_the_engine_unchanged(
     journal.fail = None
     events = await engine.execute({"type": "segment.next"}, ADMIN)
     assert events[0]["seq"] == before[0].seq + 1
+
+
+async def test_nothing_of_a_command_is_visible_while_its_append_waits(
+    shows: Shows, journal: LoggingJournal, bus: Recorder
+) -> None:
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    before = engine.state
+    seen_history, seen_bus = list(engine.history), list(bus.published)
+    journal.hold = asyncio.Event()
+
+    pending = asyncio.ensure_future(engine.execute({"type": "segment.next"}, ADMIN))
+    await asyncio.wait_for(journal.waiting.wait(), 30)
+
+    # Every reader sees the last journaled state: the state, the reconnect history, the bus.
+    assert engine.state is before and engine.state.seq == before.seq and engine.state.current == 0
+    assert await engine.missed(before.seq) == []
+    assert await engine.missed(before.seq + 1) is None  # a seq nobody may know yet
+    assert list(engine.history) == seen_history and bus.published == seen_bus
+    assert not pending.done()
+
+    journal.hold.set()
+    events = await asyncio.wait_for(pending, 30)
+    assert events[0]["seq"] == before.seq + 1 and engine.state.seq == events[-1]["seq"]
+    assert engine.state.current == 1
+    assert [e["seq"] for e in bus.published[len(seen_bus):]] == [e["seq"] for e in events]
+    assert before.current == 0  # the old state value did not move either
+
+
+async def test_an_append_lost_after_its_commit_is_found_in_the_journal_by_the_next_batch(
+    shows: Shows, journal: LoggingJournal, bus: Recorder
+) -> None:
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    start_seq = engine.state.seq
+    journal.fail_after_commit = ConnectionResetError("the answer was lost")
+
+    with pytest.raises(ConnectionResetError):
+        await engine.execute({"type": "segment.next"}, ADMIN)
+    assert engine.state.seq == start_seq  # nobody was told; nothing is visible yet
+
+    journal.fail_after_commit = None
+    committed = await journal.load("s1", after=start_seq)
+    assert committed[0]["type"] == "segment.changed"
+    events = await engine.execute({"type": "product.unpin"}, ADMIN)
+    # The next batch folded the committed segment.next in first, then went on after it.
+    assert [e["seq"] for e in events] == [committed[-1]["seq"] + 1]
+    assert engine.state.current == 1 and engine.state.pinned_sku is None
+    assert [e["seq"] for e in await journal.load("s1")] == list(range(1, events[-1]["seq"] + 1))
+    # Its subscribers heard of it too, in order, before the unpin.
+    assert [e["seq"] for e in bus.published if e["seq"] > start_seq] == [
+        e["seq"] for e in [*committed, *events]]
 
 
 async def test_time_never_runs_backwards_for_a_show(shows: Shows, journal: LoggingJournal, clock: FakeClock) -> None:
