@@ -1,9 +1,11 @@
 """The flash-sale load test over REAL sockets and HTTP, on SQLite and PostgreSQL.
 
-Thousands of viewers claim at once from websockets and HTTP, some greedily
-(more distinct claims than the per-viewer limit), some retrying the same
-``request_id`` / ``Idempotency-Key`` concurrently. The stock is never
-oversold, every claimant is answered, and the journal agrees with the answers.
+Five hundred viewers claim twenty units at once, half over websockets and half
+over HTTP (a connection each), some greedily (more distinct claims than the per-viewer limit), some retrying the
+same ``request_id`` / ``Idempotency-Key`` concurrently: over a thousand claims,
+more than fifty per unit, so the stock runs out in the middle of the rush. The
+stock is never oversold, every claimant is answered, and the journal agrees
+with the answers. (``scripts/bench/claims.py`` measures ten thousand.)
 
 Registration rate limit: each app's limiter (``live.http.viewers.REGISTRATIONS_BURST``) allows 30 viewers
 per minute per client address. The test keeps that production limit (a fresh
@@ -29,12 +31,13 @@ from live.adapters.db import open_database
 from live.adapters.journal import Journal
 from server import create_app
 from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers, make_settings
+from tests.waiting import CEILING, Deadline
 
-TIMEOUT = 30.0
-STOCK = 100
+TIMEOUT = CEILING
+STOCK = 20
 LIMIT = 2  # per viewer
-SOCKET_VIEWERS = 500
-HTTP_VIEWERS = 500
+SOCKET_VIEWERS = 250
+HTTP_VIEWERS = 250
 PER_ADDRESS = 30  # fewer than one address may register at once (REGISTRATIONS_BURST)
 
 
@@ -133,10 +136,10 @@ async def socket_claims(ws: ClientConnection, sale_id: str, request_ids: list[st
     for rid in request_ids:
         await ws.send(json.dumps({"type": "claim", "sale_id": sale_id, "qty": 1, "request_id": rid}))
     answers: dict[str, list[Answer]] = defaultdict(list)
-    deadline = time.monotonic() + TIMEOUT
+    deadline = Deadline(TIMEOUT)
     got = 0
     while got < len(request_ids):
-        msg = await recv_json(ws, max(0.01, deadline - time.monotonic()))
+        msg = await recv_json(ws, deadline.left())
         if msg["type"] == "claim.result":
             answers[msg["request_id"]].append((True, msg["order_id"]) if msg["ok"] else (False, msg["code"]))
             got += 1
@@ -171,7 +174,7 @@ def plan(i: int) -> list[str]:
 # -- the load test -------------------------------------------------------------------------------------
 
 
-async def test_thousands_of_concurrent_claims_sell_exactly_the_stock(
+async def test_a_rush_of_concurrent_claims_sells_exactly_the_stock(
     db_server: LiveServer, admin: httpx.AsyncClient, db_url: str
 ) -> None:
     sid, sale_id = await live_show_with_sale(admin, STOCK, LIMIT)
@@ -187,7 +190,7 @@ async def test_thousands_of_concurrent_claims_sell_exactly_the_stock(
             return ws
 
     conns = await asyncio.gather(*(opened(v) for v in sockets))
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
+    limits = httpx.Limits(max_connections=HTTP_VIEWERS, max_keepalive_connections=HTTP_VIEWERS)
     answers: dict[tuple[str, str], list[Answer]] = defaultdict(list)  # (viewer_id, request_id) → answers
     try:
         async with httpx.AsyncClient(base_url=db_server.url, trust_env=False, timeout=TIMEOUT, limits=limits) as c:
@@ -207,7 +210,7 @@ async def test_thousands_of_concurrent_claims_sell_exactly_the_stock(
             tasks = [asyncio.ensure_future(by_socket(i)) for i in range(SOCKET_VIEWERS)]
             tasks += [asyncio.ensure_future(by_http(i, rid)) for i in range(HTTP_VIEWERS) for rid in plan(i)]
             sent = sum(len(plan(i)) for i in range(SOCKET_VIEWERS)) + sum(len(plan(i)) for i in range(HTTP_VIEWERS))
-            assert sent >= 2000
+            assert sent > 50 * STOCK  # 1150 claims for 20 units
             started = time.monotonic()
             go.set()
             await asyncio.gather(*tasks)
