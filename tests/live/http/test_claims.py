@@ -1,11 +1,12 @@
 """The flash-sale load test over REAL sockets and HTTP, on SQLite and PostgreSQL.
 
-Five hundred viewers claim twenty units at once, half over websockets and half
-over HTTP (a connection each), some greedily (more distinct claims than the per-viewer limit), some retrying the
-same ``request_id`` / ``Idempotency-Key`` concurrently: over a thousand claims,
-more than fifty per unit, so the stock runs out in the middle of the rush. The
-stock is never oversold, every claimant is answered, and the journal agrees
-with the answers. (``scripts/bench/claims.py`` measures ten thousand.)
+Five hundred viewers claim twenty units at once, half over websockets and
+half over HTTP (a connection each), some greedily (more distinct claims than
+the per-viewer limit), some retrying the same ``request_id`` /
+``Idempotency-Key`` concurrently: over a thousand claims, more than fifty per
+unit, so the stock runs out in the middle of the rush. The stock is never
+oversold, every claimant is answered, and the journal agrees with the answers.
+(``scripts/bench/claims.py`` runs ten thousand viewers.)
 
 Registration rate limit: each app's limiter (``live.http.viewers.REGISTRATIONS_BURST``) allows 30 viewers
 per minute per client address. The test keeps that production limit (a fresh
