@@ -12,7 +12,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from starlette.testclient import TestClient
 
 from live.settings import Settings
 from server import create_app
+from tests.waiting import CEILING, wait_until
 
 ADMIN = "test-admin-token"
 PG_URL = os.environ.get("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -44,7 +44,10 @@ class FakeClock:
         return self.t
 
     def advance(self, seconds: float) -> None:
-        self.t += int(seconds * 1000)
+        self.t += round(seconds * 1000)
+
+    def advance_ms(self, ms: int) -> None:
+        self.t += ms
 
 
 @pytest.fixture
@@ -56,7 +59,7 @@ async def _pg_admin(sql: str, database: str = "test") -> None:
     import asyncpg
 
     base = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://")
-    conn = await asyncpg.connect(f"{base}/{database}", timeout=5)
+    conn = await asyncpg.connect(f"{base}/{database}", timeout=CEILING)
     try:
         await conn.execute(sql)
     finally:
@@ -92,7 +95,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     async def truncate() -> None:
         import asyncpg
 
-        conn = await asyncpg.connect(url.replace("postgresql://", "postgres://"), timeout=5)
+        conn = await asyncpg.connect(url.replace("postgresql://", "postgres://"), timeout=CEILING)
         try:
             exists = await conn.fetchval("SELECT to_regclass('public.events') IS NOT NULL")
             if exists:
@@ -188,21 +191,28 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.01)
+        wait_until(lambda: self.server.started or not self.thread.is_alive(), "uvicorn to start")
+        if not self.server.started:
+            raise RuntimeError("server did not start (its thread ended)")
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        self.thread.join(CEILING)
 
 
 @pytest.fixture
 def live_server(sqlite_url: str) -> Iterator[LiveServer]:
     """The app on a real socket with the wall clock (for socket and browser tests)."""
     server = LiveServer(create_app(make_settings(sqlite_url))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clocked_server(sqlite_url: str, clock: FakeClock) -> Iterator[LiveServer]:
+    """The app on a real socket whose server time is the test's ``clock``: grace
+    periods, rate windows and sale openings move only when the test advances it."""
+    server = LiveServer(create_app(make_settings(sqlite_url), clock=clock)).start()
     yield server
     server.stop()

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import ADMIN, PRODUCTS, SEGMENTS, free_port
+from tests.waiting import CEILING, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-START_SECONDS = 30
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.05)
 
 
 class ServerProcess:
@@ -55,7 +46,10 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "server.py"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        wait_for(self._answers, START_SECONDS, f"the server to answer; its output:\n{self.output()}")
+        try:
+            wait_until(self._answers, "the server to answer")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; its output:\n{self.output()}") from None
         return self
 
     def _answers(self) -> bool:
@@ -73,23 +67,23 @@ class ServerProcess:
     def kill9(self) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
+        self.proc.wait(CEILING)
         assert self.proc.returncode == -signal.SIGKILL
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(CEILING)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(10)
+                self.proc.wait(CEILING)
 
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, admin: bool = True
     ) -> tuple[int, Any, http.client.HTTPResponse]:
         """``(status, parsed JSON body or None, response)``; follows no redirect."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=CEILING)
         try:
             all_headers = {"Authorization": f"Bearer {ADMIN}"} if admin else {}
             all_headers.update(headers or {})

@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,6 +25,7 @@ from websockets.sync.client import connect
 from server import ROOT, create_app
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock, admin_headers, free_port, make_settings, new_show
 from tests.test_api import assert_error, seq_of
+from tests.waiting import CEILING, receive_until, wait_until
 
 ADMIN_H = admin_headers()
 
@@ -340,7 +340,7 @@ def call(base: str, method: str, path: str, body: Any = None, token: str | None 
     req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
                                  method=method, headers=h)
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=CEILING) as r:
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"null")
@@ -359,7 +359,7 @@ def a_session_of_every_kind(base: str, admin: str) -> list[str]:
     code = staff["login_url"].rsplit("/", 1)[1]
     secrets += [key, staff["token"], code]
     try:
-        urllib.request.build_opener(NoRedirect).open(staff["login_url"], timeout=10)
+        urllib.request.build_opener(NoRedirect).open(staff["login_url"], timeout=CEILING)
         raise AssertionError("the login link did not redirect")
     except urllib.error.HTTPError as e:
         assert e.code == 303
@@ -382,14 +382,13 @@ def a_session_of_every_kind(base: str, admin: str) -> list[str]:
     ws_url = base.replace("http://", "ws://") + f"/ws/shows/{sid}"
     for hello, headers in [({"token": viewer["token"]}, {}), ({"token": staff["token"]}, {}),
                            ({"overlay_key": key}, {}), ({}, browser), ({"token": "st_bogus_token_123"}, {})]:
-        with connect(ws_url, additional_headers=headers, open_timeout=10) as ws:
+        with connect(ws_url, additional_headers=headers, open_timeout=CEILING) as ws:
             ws.send(json.dumps({"type": "hello", **hello}))
-            first = json.loads(ws.recv(10))
+            first = json.loads(ws.recv(CEILING))
             if first["type"] == "snapshot" and "token" in hello and hello["token"].startswith("vw_"):
                 ws.send(json.dumps({"type": "comment", "text": "hello there", "request_id": "c1"}))
-                while json.loads(ws.recv(10)).get("request_id") != "c1":
-                    pass
-    with urllib.request.urlopen(f"{base}/shows/{sid}/overlay?key={key}", timeout=10) as r:
+                receive_until(ws, lambda m: m.get("request_id") == "c1")
+    with urllib.request.urlopen(f"{base}/shows/{sid}/overlay?key={key}", timeout=CEILING) as r:
         assert r.status == 200
     assert call(base, "POST", "/logout", headers=browser)[0] == 200
     return secrets
@@ -408,18 +407,19 @@ def test_a_real_server_logs_no_secret_it_issued(tmp_path: Path, level: str) -> N
         proc = subprocess.Popen([sys.executable, str(ROOT / "server.py")], env=env, stdout=sink,
                                 stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
-            deadline = time.monotonic() + 30
-            while True:
+            def listening() -> bool:
+                assert proc.poll() is None, out.read_text()
                 try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
+                    socket.create_connection(("127.0.0.1", port), timeout=CEILING).close()
                 except OSError:
-                    assert proc.poll() is None and time.monotonic() < deadline, out.read_text()
-                    time.sleep(0.05)
+                    return False
+                return True
+
+            wait_until(listening, "the server to listen")
             secrets = a_session_of_every_kind(f"http://127.0.0.1:{port}", admin) + [secret]
         finally:
             proc.terminate()
-            proc.wait(15)
+            proc.wait(CEILING)
     log = out.read_text()
     assert "Application startup complete" in log  # the log was captured
     if level == "DEBUG":

@@ -26,7 +26,7 @@ ARGS = [
 # Package scope: sync_playwright keeps an event loop on the main thread while it
 # runs; it must be gone before the async tests of other packages start.
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         service_missing("Chromium", f"{CHROMIUM} not found (apt-get install -y chromium)")
     try:
@@ -37,3 +37,12 @@ def browser() -> Iterator[Any]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[Any]:
+    """The browser, with every page a test opened closed after it: pages left open
+    keep rendering and reconnecting to stopped servers, and slow the later tests."""
+    yield chromium
+    for context in list(chromium.contexts):
+        context.close()

@@ -4,7 +4,6 @@ the like goal, and the comment feed with moderation."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from typing import Any
 
@@ -13,6 +12,7 @@ from websockets.sync.client import connect
 
 from tests.browser.test_control_panel import SEGMENTS, api, open_panel, staff_link
 from tests.conftest import PRODUCTS, LiveServer
+from tests.waiting import CEILING, CEILING_MS, receive_until
 
 pytestmark = pytest.mark.browser
 
@@ -33,20 +33,17 @@ class Viewer:
         req = urllib.request.Request(f"{server.url}/api/shows/{show_id}/viewers", method="POST",
                                      data=json.dumps({"nickname": nickname}).encode(),
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=CEILING) as r:
             reg = json.loads(r.read())
         self.id = reg["viewer_id"]
-        self.ws = connect(f"{server.ws_url}/ws/shows/{show_id}", proxy=None).__enter__()
+        self.ws = connect(f"{server.ws_url}/ws/shows/{show_id}", proxy=None, open_timeout=CEILING).__enter__()
         self.ws.send(json.dumps({"type": "hello", "token": reg["token"]}))
-        assert json.loads(self.ws.recv(timeout=10))["type"] == "snapshot"
+        assert json.loads(self.ws.recv(timeout=CEILING))["type"] == "snapshot"
 
     def ask(self, msg: dict[str, Any], answer: str) -> dict[str, Any]:
         self.ws.send(json.dumps(msg))
-        deadline = time.monotonic() + 10
-        while True:
-            reply: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            if reply["type"] in (answer, "error") and reply.get("request_id") == msg.get("request_id"):
-                return reply
+        return receive_until(self.ws, lambda m: m["type"] in (answer, "error")
+                             and m.get("request_id") == msg.get("request_id"))
 
     def close(self) -> None:
         self.ws.close()
@@ -62,18 +59,18 @@ def test_open_a_flash_sale_from_the_panel_and_watch_its_stock(browser: Any, live
     page.fill("#sale-minutes", "2")
     page.click("#sale-form button[type=submit]")
     sales = page.locator("[data-testid=sales] li")
-    sales.filter(has_text="3/3").wait_for(timeout=2000)
+    sales.filter(has_text="3/3").wait_for(timeout=CEILING_MS)
     sale = api(live_server, "GET", f"/api/shows/{sid}/state")["flash_sales"][0]
     assert (sale["sku"], sale["price"], sale["stock"]) == ("B2", "49.90", 3)
     viewer = Viewer(live_server, sid, "Bo")
     try:
         result = viewer.ask({"type": "claim", "sale_id": sale["id"], "qty": 1, "request_id": "k1"}, "claim.result")
         assert result["ok"] is True
-        sales.filter(has_text="2/3").wait_for(timeout=2000)  # coalesced flash_sale.stock reaches the panel
+        sales.filter(has_text="2/3").wait_for(timeout=CEILING_MS)  # coalesced flash_sale.stock reaches the panel
     finally:
         viewer.close()
     page.locator("[data-testid=sales] li button", has_text="Close").click()
-    page.locator("[data-testid=sales] li button").wait_for(state="detached", timeout=2000)
+    page.locator("[data-testid=sales] li button").wait_for(state="detached", timeout=CEILING_MS)
     assert api(live_server, "GET", f"/api/shows/{sid}/state")["flash_sales"][0]["status"] == "closed"
 
 
@@ -87,11 +84,11 @@ def test_draw_from_the_panel_shows_masked_winners(browser: Any, live_server: Liv
         page.fill("#draw-winners", "1")
         page.fill("#draw-minutes", "0")
         page.click("#draw-form button[type=submit]")
-        page.locator("[data-testid=draws] li", has_text="Lucky bag").wait_for(timeout=2000)
-        page.locator("[data-testid=draws] li", has_text="2 entered").wait_for(timeout=3000)
+        page.locator("[data-testid=draws] li", has_text="Lucky bag").wait_for(timeout=CEILING_MS)
+        page.locator("[data-testid=draws] li", has_text="2 entered").wait_for(timeout=CEILING_MS)
         page.locator("[data-testid=draws] li button", has_text="Draw now").click()
         row = page.locator("[data-testid=draws] li", has_text="Winners")
-        row.wait_for(timeout=2000)
+        row.wait_for(timeout=CEILING_MS)
         assert "王**" in row.inner_text() or "李**" in row.inner_text()
         assert "王小明" not in row.inner_text() and "李雷" not in row.inner_text()
     finally:
@@ -109,12 +106,12 @@ def test_moderator_sees_flagged_comments_and_deletes_one(browser: Any, live_serv
         assert viewer.ask({"type": "comment", "text": "<b>hello</b> 加微信 aaa", "request_id": "c1"},
                           "command.result")["ok"]
         feed = page.locator("[data-testid=comments] li")
-        feed.filter(has_text="加微信").wait_for(timeout=2000)
+        feed.filter(has_text="加微信").wait_for(timeout=CEILING_MS)
         flagged = page.locator("[data-testid=comments] li.flagged")
         assert flagged.count() == 1
         assert page.locator("[data-testid=comments] b", has_text="hello").count() == 0  # text, never HTML
         flagged.locator("button", has_text="Delete").click()
-        page.locator("[data-testid=comments] li.deleted").wait_for(timeout=2000)
+        page.locator("[data-testid=comments] li.deleted").wait_for(timeout=CEILING_MS)
         state = api(live_server, "GET", f"/api/shows/{sid}/state")
         assert state["comments"][-1]["deleted"] is True
     finally:
@@ -127,11 +124,11 @@ def test_like_goal_set_in_the_panel_counts_likes(browser: Any, live_server: Live
     page = open_panel(browser, staff_link(live_server, sid, "assistant", "Ann"))
     page.fill("#goal-target", "5")
     page.click("#goal-form button[type=submit]")
-    page.locator("[data-testid=likes]", has_text="/ 5").wait_for(timeout=2000)
+    page.locator("[data-testid=likes]", has_text="/ 5").wait_for(timeout=CEILING_MS)
     viewer = Viewer(live_server, sid, "Dee")
     try:
         viewer.ws.send(json.dumps({"type": "like", "count": 6}))
-        page.locator("[data-testid=likes]", has_text="6 / 5 ✓").wait_for(timeout=3000)
-        page.locator("[data-testid=viewers]", has_text="1").wait_for(timeout=3000)
+        page.locator("[data-testid=likes]", has_text="6 / 5 ✓").wait_for(timeout=CEILING_MS)
+        page.locator("[data-testid=viewers]", has_text="1").wait_for(timeout=CEILING_MS)
     finally:
         viewer.close()

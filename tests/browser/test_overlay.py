@@ -18,10 +18,11 @@ from websockets.sync.client import connect
 
 from server import create_app
 from tests.conftest import ADMIN, PRODUCTS, LiveServer, make_settings
+from tests.waiting import CEILING, CEILING_MS, receive_until
 
 pytestmark = pytest.mark.browser
 
-WAIT_MS = 5000  # what a page gets to show something the server already did
+WAIT_MS = CEILING_MS  # what a page gets to show something the server already did
 
 
 # -- helpers (also used by test_watch.py) ------------------------------------------------
@@ -35,7 +36,7 @@ def api(server: LiveServer, method: str, path: str, body: Any = None, token: str
     if token is not None:
         h["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(server.url + path, data=data, method=method, headers=h)
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req, timeout=CEILING) as r:
         return json.loads(r.read())
 
 
@@ -58,16 +59,12 @@ def register(server: LiveServer, sid: str, nickname: str) -> dict[str, Any]:
 
 def viewer_comment(server: LiveServer, sid: str, token: str, text: str) -> None:
     """Post a comment as a viewer over a real socket; returns once it is accepted."""
-    with connect(f"{server.ws_url}/ws/shows/{sid}", proxy=None, open_timeout=10) as ws:
+    with connect(f"{server.ws_url}/ws/shows/{sid}", proxy=None, open_timeout=CEILING) as ws:
         ws.send(json.dumps({"type": "hello", "token": token}))
-        assert json.loads(ws.recv(10))["type"] == "snapshot"
+        assert json.loads(ws.recv(CEILING))["type"] == "snapshot"
         ws.send(json.dumps({"type": "comment", "text": text, "request_id": "c1"}))
-        deadline = time.monotonic() + 10
-        while True:
-            msg = json.loads(ws.recv(max(0.01, deadline - time.monotonic())))
-            if msg.get("request_id") == "c1":
-                assert msg["type"] == "command.result", msg
-                return
+        msg = receive_until(ws, lambda m: m.get("request_id") == "c1")
+        assert msg["type"] == "command.result", msg
 
 
 def overlay_url(server: LiveServer, show: dict[str, Any], query: str = "") -> str:
@@ -90,6 +87,27 @@ def show(live_server: LiveServer) -> dict[str, Any]:
 # -- countdowns ------------------------------------------------------------------------------
 
 
+def render_countdown(page: Any, selector: str) -> tuple[float, dict[str, Any], float]:
+    """Render the overlay now and read the countdown at ``selector``: ``(before,
+    shown, after)``, with the wall clock in ms just before and after, and
+    ``shown`` = ``{ms, text, rtt}``, ``rtt`` the page's best ping round trip."""
+    page.wait_for_function("window.__overlay.sock.clock.bestRtt < 1e9", timeout=WAIT_MS)  # a ping sample
+    before = time.time() * 1000
+    shown: dict[str, Any] = page.evaluate("""s => { const o = window.__overlay; o.layers.render();
+        const c = document.querySelector(s);
+        return {ms: Number(c.dataset.ms), text: c.textContent, rtt: o.sock.clock.bestRtt}; }""", selector)
+    after = time.time() * 1000
+    return before, shown, after
+
+
+def assert_counts_down_to(target: int, before: float, shown: dict[str, Any], after: float) -> None:
+    """``shown`` is ``target`` minus the server's time while the page rendered, which
+    lies in [before, after]; the page's estimate of that time is off by at most
+    half its best round trip (a slow machine widens the bracket, never the error)."""
+    slack = shown["rtt"] / 2 + 50
+    assert target - after - slack <= shown["ms"] <= target - before + slack, (shown, target - after, target - before)
+
+
 @pytest.mark.parametrize("shift_ms", [5 * 60_000, -7 * 60_000], ids=["clock+5min", "clock-7min"])
 def test_flash_sale_countdown_is_right_with_the_browser_clock_off_by_minutes(
     browser: Any, live_server: LiveServer, show: dict[str, Any], shift_ms: int
@@ -105,18 +123,11 @@ def test_flash_sale_countdown_is_right_with_the_browser_clock_off_by_minutes(
     page.goto(overlay_url(live_server, show))
     page.wait_for_selector(".sale .countdown[data-ms]", timeout=WAIT_MS)
     browser_off = page.evaluate("Date.now()") - time.time() * 1000
-    assert abs(browser_off - shift_ms) < 5000, "the browser's clock was not shifted"
-    # the offset comes from ping/pong samples: wait until one has been taken
-    page.wait_for_function("window.__overlay.sock.clock.bestRtt < 1e9", timeout=WAIT_MS)
+    assert abs(browser_off - shift_ms) < 60_000, "the browser's clock was not shifted by minutes"
     countdown = page.locator(".sale .countdown")
     for _ in range(5):
-        before = time.time() * 1000
-        shown = page.evaluate("""() => { window.__overlay.layers.render();
-            const c = document.querySelector('.sale .countdown');
-            return {ms: Number(c.dataset.ms), text: c.textContent}; }""")
-        after = time.time() * 1000
-        # the truth while the page rendered lies in [deadline - after, deadline - before]
-        assert deadline - after - 250 <= shown["ms"] <= deadline - before + 250, (shown, deadline - after)
+        before, shown, after = render_countdown(page, ".sale .countdown")
+        assert_counts_down_to(deadline, before, shown, after)
         seconds = -(-shown["ms"] // 1000)
         assert shown["text"] == f"Ends in {seconds // 60}:{seconds % 60:02d}"
     assert countdown.get_attribute("data-phase") == "ends"
@@ -134,8 +145,7 @@ def test_draw_shows_entries_countdown_then_masked_winners_and_short_commitment(
     card.locator(".entries", has_text="0 entered").wait_for(timeout=WAIT_MS)
     countdown = card.locator(".draw-countdown")
     countdown.filter(has_text=re.compile(r"^Draw in \d+:\d\d$")).wait_for(timeout=WAIT_MS)
-    shown_ms = int(countdown.get_attribute("data-ms") or -1)
-    assert abs(draw["deadline"] - time.time() * 1000 - shown_ms) < 1000, countdown.inner_text()  # to the entry deadline
+    assert_counts_down_to(draw["deadline"], *render_countdown(page, ".draw .draw-countdown"))  # to the entry deadline
     for nickname in ("王小明", "Lily"):
         viewer = register(live_server, sid, nickname)
         viewer_comment(live_server, sid, viewer["token"], "I want it")
@@ -315,8 +325,8 @@ def test_overlay_comes_back_by_itself_after_its_server_restarts(
     command(second, sid, {"type": "flash_sale.open", "sku": "A1", "price": "88", "stock": 3,
                           "duration_seconds": 120})
 
-    # backoff is at most 10 s (plus jitter): the page is back well within 15 s, by itself
-    page.locator(".product", has_text="Cream 50g").wait_for(timeout=15000)
+    # by itself: the page retries with a backoff of at most 10 s, and is never reloaded
+    page.locator(".product", has_text="Cream 50g").wait_for(timeout=WAIT_MS)
     page.locator(".sale .price", has_text="¥88").wait_for(timeout=WAIT_MS)
     assert page.evaluate("window.__same_page") is True  # no reload
     assert page.evaluate("window.__overlay.sock.lastSeq") > seq_before

@@ -65,8 +65,10 @@ def test_viewer_registers_once_likes_and_comments_reach_the_overlay(
     page.wait_for_selector("body[data-conn=connected]", state="attached", timeout=WAIT_MS)
     assert page.locator("#join").is_hidden() and page.locator("#controls").is_visible()
 
-    for _ in range(12):
-        page.locator("#like").tap()
+    # One tap, then eleven more within one task of the page: at any machine speed
+    # they come faster than one message per 250 ms can carry them.
+    page.locator("#like").tap()
+    page.evaluate("() => { for (let i = 0; i < 11; i++) document.getElementById('like').click(); }")
     assert page.locator("#like-count").inner_text() == "12"
     overlay.locator(".likes[data-total='12']").wait_for(timeout=WAIT_MS)
     assert overlay.locator(".likes-label").inner_text() == "❤ 12 / 1000"
@@ -80,7 +82,8 @@ def test_viewer_registers_once_likes_and_comments_reach_the_overlay(
     page.locator("#comment-form button").tap()
     overlay.locator(".comments .comment", has_text="小红: 好看! <b>nice</b>").wait_for(timeout=WAIT_MS)
     page.locator("#layers .comments .text", has_text="好看! <b>nice</b>").wait_for(timeout=WAIT_MS)
-    assert page.locator("#comment").input_value() == ""
+    # cleared once the server said yes (its answer may come after the comment's own event)
+    page.wait_for_function("document.getElementById('comment').value === ''", timeout=WAIT_MS)
 
 
 def test_claims_show_the_order_then_the_limit_then_sold_out(

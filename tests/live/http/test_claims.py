@@ -1,15 +1,20 @@
 """The flash-sale load test over REAL sockets and HTTP, on SQLite and PostgreSQL.
 
-Thousands of viewers claim at once from websockets and HTTP, some greedily
-(more distinct claims than the per-viewer limit), some retrying the same
-``request_id`` / ``Idempotency-Key`` concurrently. The stock is never
+Five hundred viewers claim twenty units at once, half over websockets and
+half over HTTP (a connection each), some greedily (more distinct claims than
+the per-viewer limit), some retrying the same ``request_id`` /
+``Idempotency-Key`` concurrently: over a thousand claims, more than fifty per
+unit, so the stock runs out in the middle of the rush. The stock is never
 oversold, every claimant is answered, and the journal agrees with the answers.
+(``scripts/bench/claims.py`` runs ten thousand viewers.)
 
-Registration rate limit: each app's limiter (``live.http.viewers.REGISTRATIONS_BURST``) allows 30 viewers
-per minute per client address. The test keeps that production limit (a fresh
-limiter with the same figures, so earlier tests in the process do not count)
-and spreads its registrations over source addresses 127.0.0.2, 127.0.0.3, …
-(all of 127/8 is loopback on Linux), 30 per address.
+Registration rate limit: each app's limiter lets one client address register
+a burst of ``live.http.viewers.REGISTRATIONS_BURST`` viewers at once. The test
+keeps that production limit (each test has its own app, so earlier tests do not
+count) and spreads its registrations over source addresses 127.0.0.2,
+127.0.0.3, … (all of 127/8 is loopback on Linux), 30 per address: within the
+burst, so no registration waits for the bucket to refill, however slow the
+machine.
 """
 
 from __future__ import annotations
@@ -27,14 +32,16 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from live.adapters.db import open_database
 from live.adapters.journal import Journal
+from live.http.viewers import REGISTRATIONS_BURST
 from server import create_app
 from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers, make_settings
+from tests.waiting import CEILING, Deadline
 
-TIMEOUT = 30.0
-STOCK = 100
+TIMEOUT = CEILING
+STOCK = 20
 LIMIT = 2  # per viewer
-SOCKET_VIEWERS = 500
-HTTP_VIEWERS = 500
+SOCKET_VIEWERS = 250
+HTTP_VIEWERS = 250
 PER_ADDRESS = 30  # fewer than one address may register at once (REGISTRATIONS_BURST)
 
 
@@ -50,6 +57,7 @@ def source_address(i: int) -> str:
 async def register_viewers(base_url: str, sid: str, count: int, prefix: str = "v") -> list[dict[str, Any]]:
     """Register ``count`` viewers over HTTP, PER_ADDRESS per source address, and
     return their ``{viewer_id, token, nickname}`` in order."""
+    assert PER_ADDRESS <= REGISTRATIONS_BURST  # else an address waits for its bucket to refill
     out: list[dict[str, Any]] = [{} for _ in range(count)]
 
     async def one_address(a: int) -> None:
@@ -133,10 +141,10 @@ async def socket_claims(ws: ClientConnection, sale_id: str, request_ids: list[st
     for rid in request_ids:
         await ws.send(json.dumps({"type": "claim", "sale_id": sale_id, "qty": 1, "request_id": rid}))
     answers: dict[str, list[Answer]] = defaultdict(list)
-    deadline = time.monotonic() + TIMEOUT
+    deadline = Deadline(TIMEOUT)
     got = 0
     while got < len(request_ids):
-        msg = await recv_json(ws, max(0.01, deadline - time.monotonic()))
+        msg = await recv_json(ws, deadline.left())
         if msg["type"] == "claim.result":
             answers[msg["request_id"]].append((True, msg["order_id"]) if msg["ok"] else (False, msg["code"]))
             got += 1
@@ -171,7 +179,7 @@ def plan(i: int) -> list[str]:
 # -- the load test -------------------------------------------------------------------------------------
 
 
-async def test_thousands_of_concurrent_claims_sell_exactly_the_stock(
+async def test_a_rush_of_concurrent_claims_sells_exactly_the_stock(
     db_server: LiveServer, admin: httpx.AsyncClient, db_url: str
 ) -> None:
     sid, sale_id = await live_show_with_sale(admin, STOCK, LIMIT)
@@ -187,7 +195,7 @@ async def test_thousands_of_concurrent_claims_sell_exactly_the_stock(
             return ws
 
     conns = await asyncio.gather(*(opened(v) for v in sockets))
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
+    limits = httpx.Limits(max_connections=HTTP_VIEWERS, max_keepalive_connections=HTTP_VIEWERS)
     answers: dict[tuple[str, str], list[Answer]] = defaultdict(list)  # (viewer_id, request_id) → answers
     try:
         async with httpx.AsyncClient(base_url=db_server.url, trust_env=False, timeout=TIMEOUT, limits=limits) as c:
@@ -207,7 +215,7 @@ async def test_thousands_of_concurrent_claims_sell_exactly_the_stock(
             tasks = [asyncio.ensure_future(by_socket(i)) for i in range(SOCKET_VIEWERS)]
             tasks += [asyncio.ensure_future(by_http(i, rid)) for i in range(HTTP_VIEWERS) for rid in plan(i)]
             sent = sum(len(plan(i)) for i in range(SOCKET_VIEWERS)) + sum(len(plan(i)) for i in range(HTTP_VIEWERS))
-            assert sent >= 2000
+            assert sent > 50 * STOCK  # 1150 claims for 20 units
             started = time.monotonic()
             go.set()
             await asyncio.gather(*tasks)

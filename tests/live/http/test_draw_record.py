@@ -23,6 +23,7 @@ from tests.live.http.test_viewers import (
     live_show,
     register,
 )
+from tests.waiting import CEILING
 
 __all__ = ["http"]  # fixtures used by name
 
@@ -33,7 +34,7 @@ SECRET = b"test-secret"  # make_settings' LIVE_SECRET: pseudonyms are HMACs unde
 def verify(record: dict[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
     path.write_text(json.dumps(record), encoding="utf-8")
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "verify_draw.py"), str(path)],
-                          capture_output=True, text=True, timeout=30, check=False)
+                          capture_output=True, text=True, timeout=CEILING, check=False)
 
 
 async def draw_record(http: httpx.AsyncClient, sid: str, draw_id: str) -> dict[str, Any]:

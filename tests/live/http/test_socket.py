@@ -1,5 +1,6 @@
 """``/ws/shows/{id}`` over REAL sockets: uvicorn on a real port (``live_server``)
-and the ``websockets`` asyncio client. Every wait is a receive with a deadline."""
+and the ``websockets`` asyncio client. Every wait is a receive with the one ceiling
+of tests/waiting.py."""
 
 from __future__ import annotations
 
@@ -19,9 +20,7 @@ from live.adapters import bus as bus_mod
 from live.http import socket as socket_routes
 from live.runtime import engine as engine_mod
 from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers
-
-TIMEOUT = 10.0
-
+from tests.waiting import CEILING, Deadline, areceive_until
 
 # -- helpers -------------------------------------------------------------------------
 
@@ -58,30 +57,26 @@ async def seq_of(http: httpx.AsyncClient, sid: str) -> int:
 
 def ws_connect(server: LiveServer, sid: str, **kwargs: Any) -> Any:
     kwargs.setdefault("proxy", None)
-    kwargs.setdefault("open_timeout", TIMEOUT)
+    kwargs.setdefault("open_timeout", CEILING)
     return connect(f"{server.ws_url}/ws/shows/{sid}", **kwargs)
 
 
-async def recv(ws: ClientConnection, timeout: float = TIMEOUT) -> dict[str, Any]:
+async def recv(ws: ClientConnection, timeout: float = CEILING) -> dict[str, Any]:
     raw = await asyncio.wait_for(ws.recv(), timeout)
     return json.loads(raw)  # type: ignore[no-any-return]
 
 
 async def recv_until(ws: ClientConnection, pred: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """The first message matching ``pred``; fails after TIMEOUT."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        msg = await recv(ws, max(0.01, deadline - time.monotonic()))
-        if pred(msg):
-            return msg
+    """The first message matching ``pred``; fails after CEILING."""
+    return await areceive_until(ws, pred)
 
 
 async def closed_code(ws: ClientConnection) -> int | None:
     """Read until the server closes; returns the close code it sent."""
-    deadline = time.monotonic() + TIMEOUT
+    deadline = Deadline()
     try:
         while True:
-            await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
+            await asyncio.wait_for(ws.recv(), deadline.left())
     except ConnectionClosed as exc:
         return None if exc.rcvd is None else exc.rcvd.code
 
@@ -355,7 +350,7 @@ async def test_reconnect_too_far_behind_gets_a_fresh_snapshot(
     await command(http, sid, {"type": "segment.next"})  # seq 5
     async with ws_connect(live_server, sid) as ws:
         await ws.send(json.dumps({"type": "hello", "overlay_key": show["overlay_key"], "last_seq": 1}))
-        raw = await asyncio.wait_for(ws.recv(), TIMEOUT)
+        raw = await asyncio.wait_for(ws.recv(), CEILING)
         snap = json.loads(raw)  # must be valid JSON as sent
         assert snap["type"] == "snapshot" and snap["recovered"] is False and snap["seq"] == 5
         assert snap["state"]["rundown"]["current"] == 1 and snap["state"]["pinned_sku"] == "A1"
@@ -519,7 +514,7 @@ async def test_slow_consumer_is_cut_off_without_delaying_others(
         seqs: list[int] = []
         try:
             while True:
-                msg = json.loads(await asyncio.wait_for(slow.recv(), TIMEOUT))
+                msg = json.loads(await asyncio.wait_for(slow.recv(), CEILING))
                 seqs.append(msg["seq"])
         except ConnectionClosed as exc:
             assert exc.rcvd is not None and exc.rcvd.code == 4008
