@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Print a fresh one-time login link, read straight from the server's database.
 
-    python scripts/login.py                      admin, lands on the show list
-    python scripts/login.py --show ID            admin, lands on that show's control panel
-    python scripts/login.py --show ID --role host --name 小王
-                                                 a new staff member of that show
+Run it with the project's Python (the system one has no SQLAlchemy), from the
+checkout:
+
+    .venv/bin/python scripts/login.py                  admin, lands on the show list
+    .venv/bin/python scripts/login.py --show ID        admin, lands on that show's control panel
+    .venv/bin/python scripts/login.py --show ID --role host --name 小王
+                                                       a new staff member of that show
 
 Reads DATABASE_URL, LIVE_PUBLIC_URL, LIVE_HOST and LIVE_PORT like ``server.py``.
 The link works once, for 24 hours; opening it sets the browser's session cookie.
@@ -42,7 +45,12 @@ class Refused(Exception):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Print a one-time login link.")
+    parser = argparse.ArgumentParser(
+        prog=".venv/bin/python scripts/login.py",
+        description="Print a one-time login link (it works once, for 24 hours).",
+        epilog="Without --show: an admin link to the list of shows. "
+        "Reads DATABASE_URL, LIVE_PUBLIC_URL, LIVE_HOST and LIVE_PORT like server.py.",
+    )
     parser.add_argument("--show", help="show id: land on its control panel (admin) or join its staff (--role)")
     parser.add_argument("--role", choices=STAFF_ROLES, help="a staff login of --show instead of admin")
     parser.add_argument("--name", help="the staff member's name (default: the role)")
