@@ -24,9 +24,10 @@ from websockets.sync.client import ClientConnection, connect
 from live.core.protocol import dumps
 from server import create_app
 from tests.conftest import ADMIN, PRODUCTS, SEGMENTS, LiveServer, admin_headers, make_settings
-from tests.test_restart import ServerProcess, servers, wait_for  # noqa: F401 - servers is a fixture
+from tests.test_restart import ServerProcess, servers  # noqa: F401 - servers is a fixture
+from tests.waiting import CEILING, wait_until
 
-TIMEOUT = 60.0
+TIMEOUT = CEILING
 
 
 class WriteLock:
@@ -156,7 +157,7 @@ def test_no_reader_sees_a_command_while_its_append_waits(db_url: str, write_lock
         assert appending.wait(TIMEOUT), "the command never reached the journal"
         waiting = write_lock.writers_waiting()
         if waiting is not None:
-            wait_for(lambda: write_lock.writers_waiting() >= 1, TIMEOUT, "the append to wait on the lock")
+            wait_until(lambda: write_lock.writers_waiting() >= 1, "the append to wait on the lock")
 
         state = http.get(f"/api/shows/{sid}/state").json()
         assert (state["seq"], state["rundown"]["current"]) == (seq, 0)
@@ -202,9 +203,9 @@ def test_kill_9_while_an_append_waits_reuses_no_seq(
     pending = Pending(lambda: first.request("POST", f"/api/shows/{sid}/commands", {"type": "segment.next"})[:2])
     pending.start()
     if write_lock.writers_waiting() is not None:
-        wait_for(lambda: write_lock.writers_waiting() >= 1, TIMEOUT, "the append to wait on the lock")
+        wait_until(lambda: write_lock.writers_waiting() >= 1, "the append to wait on the lock")
     else:  # SQLite shows no waiters: read after the command went out, as the report did
-        wait_for(lambda: pending.is_alive(), TIMEOUT, "the command to be sent")
+        wait_until(lambda: pending.is_alive(), "the command to be sent")
     for _ in range(3):
         state = first.state(sid)
         assert (state["seq"], state["rundown"]["current"]) == (seq, 0)
