@@ -1,9 +1,10 @@
-"""Write docs/permissions.md from the permission matrix in ``live.core.auth``.
+"""Write docs/permissions.md from the permissions each feature declares
+(``FEATURE`` in live/core/*.py, gathered in ``live.core.commands.PERMISSIONS``).
 
     python -m scripts.permissions_doc           # (re)write the doc
     python -m scripts.permissions_doc --check   # exit 1 when the doc is out of date
 
-The matrix in code is the single source; a test runs the check.
+The declarations in code are the single source; a test runs the check.
 """
 
 from __future__ import annotations
@@ -12,23 +13,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from live.core.auth import PERMISSIONS, READERS, ROLES
+from live.core.auth import READERS, ROLES
+from live.core.commands import PERMISSIONS, SETUP_COMMANDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
 
-# How each command reaches the server (set-up commands have their own PUT).
-ENDPOINT = {
-    "products.replace": "`PUT /api/shows/{id}/products`",
-    "rundown.replace": "`PUT /api/shows/{id}/rundown`",
-}
+# How each set-up command reaches the server (each has its own PUT).
+ENDPOINT = {kind: f"`PUT /api/shows/{{id}}/{kind.split('.')[0]}`" for kind in SETUP_COMMANDS}
 
 
 def render() -> str:
-    """The whole Markdown document, generated from ``live.core.auth``; returns text."""
+    """The whole Markdown document, generated from the declarations; returns text."""
     lines = [
         "# Permissions",
         "",
-        "<!-- Generated from live/auth.py by `python -m scripts.permissions_doc`; do not edit by hand. -->",
+        "<!-- Generated from the features' declarations (live/core/*.py, FEATURE) by"
+        " `python -m scripts.permissions_doc`; do not edit by hand. -->",
         "",
         "Who may send each command. Staff tokens belong to one show; the admin",
         "token acts on every show. A refused command gets `403 FORBIDDEN` and",

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from live.core.auth import PERMISSIONS, ROLES, STAFF_ROLES, Principal, allowed
-from live.core.commands import COMMANDS, SETUP_COMMANDS
+from live.core.auth import ROLES, STAFF_ROLES, Principal
+from live.core.commands import COMMANDS, PERMISSIONS, SETUP_COMMANDS, allowed
 from tests.conftest import ADMIN, PRODUCTS, SEGMENTS, admin_headers, new_show
 
 Setup = Callable[[TestClient, str], None]

@@ -1,9 +1,9 @@
 """What viewers do and what staff run for them: presence, likes, comments,
-shares, the like goal, moderation, and the tick; with ``sales`` and ``draws``,
-the whole audience vocabulary (``HANDLERS``) and its fold (``evolve``).
+shares, the like goal, moderation, and the tick (coalesced likes, leaves,
+tickers and the deadlines of sales and draws); and their fold.
 
-Pure like ``commands``: handlers read the state and return events; ``evolve``
-folds them into the Ledger. Context from the shell: see ``live/context.py``.
+Pure: handlers read the state and return events; ``fold`` folds them into
+the (draft) ledger. Context from the shell: see ``live/core/context.py``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from live.core import draws, sales
+from live.core import draws
 from live.core import values as v
+from live.core.auth import MODERATE, PLAN
 from live.core.context import Ctx, Event, ctx_str, ctx_viewer, seed_hex
-from live.core.draws import draw_close, draw_open, draw_reroll, eligible, parse_draw
+from live.core.draws import eligible, parse_draw
 from live.core.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from live.core.feature import Command, Feature
 from live.core.ledger import Comment, Viewer
-from live.core.sales import claim, sale_close, sale_open
 
 if TYPE_CHECKING:  # show.py imports this module to validate segment actions
     from live.core.show import ShowState
@@ -228,31 +229,11 @@ def tick(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Even
     return events
 
 
-HANDLERS = {
-    "viewer.register": register,
-    "viewer.join": join,
-    "viewer.leave": leave,
-    "viewer.comment": comment,
-    "viewer.share": share,
-    "flash_sale.claim": claim,
-    "flash_sale.open": sale_open,
-    "flash_sale.close": sale_close,
-    "draw.open": draw_open,
-    "draw.close": draw_close,
-    "draw.reroll": draw_reroll,
-    "likes.goal": like_goal,
-    "comment.pin": comment_pin,
-    "comment.delete": comment_delete,
-    "viewer.mute": viewer_mute,
-    "tick": tick,
-}
+# -- fold --------------------------------------------------------------------------
 
 
-# -- evolve ------------------------------------------------------------------------
-
-
-def evolve(state: ShowState, event: Event) -> bool:
-    """Fold an audience event into the ledger; False when the type is not ours."""
+def fold(state: ShowState, event: Event) -> ShowState:
+    """Fold an audience event into the (draft) ledger."""
     ledger = state.ledger
     kind = event["type"]
     at = event["at"]
@@ -304,6 +285,36 @@ def evolve(state: ShowState, event: Event) -> bool:
         ledger.own_viewer(event["viewer_id"]).muted_until = event["until"]
     elif kind == "viewer.shared":
         ledger.own_viewer(event["viewer_id"]).shares += 1
-    else:
-        return sales.evolve(ledger, event, at) or draws.evolve(ledger, event, at)
-    return True
+    return state
+
+
+FEATURE = Feature(
+    name="audience",
+    commands={
+        "viewer.register": Command(register, "system"),
+        "viewer.join": Command(join, "viewer"),
+        "viewer.leave": Command(leave, "system"),
+        "viewer.comment": Command(comment, "viewer"),
+        "viewer.share": Command(share, "viewer"),
+        "likes.goal": Command(like_goal, roles=PLAN),
+        "comment.pin": Command(comment_pin, roles=MODERATE),
+        "comment.delete": Command(comment_delete, roles=MODERATE),
+        "viewer.mute": Command(viewer_mute, roles=MODERATE),
+        "tick": Command(tick, "system"),
+    },
+    events={
+        "viewer.registered": "internal",
+        "viewer.joined": "internal",
+        "viewer.left": "internal",
+        "viewer.shared": "internal",
+        "viewer.muted": "staff",
+        "viewers.tick": "public",
+        "likes.tick": "public",
+        "likes.goal": "public",
+        "likes.goal_reached": "public",
+        "comment.new": "public",
+        "comment.deleted": "public",
+        "comment.pinned": "public",
+    },
+    fold=fold,
+)

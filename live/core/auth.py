@@ -1,7 +1,9 @@
-"""Roles and the permission matrix (command × role). Pure: no tokens are made here.
+"""Roles, principals, and the HMACs behind tokens and pseudonyms. Pure: no
+tokens are made here (randomness is the shell's).
 
-The matrix is the single source: ``docs/permissions.md`` is generated from it
-(``python -m scripts.permissions_doc``) and a test checks the two agree.
+Which role may send which command is declared by each feature (its
+``FEATURE``); ``live.core.commands.PERMISSIONS`` gathers it, and
+``docs/permissions.md`` is generated from that (``python -m scripts.permissions_doc``).
 """
 
 from __future__ import annotations
@@ -14,48 +16,13 @@ from live.core.errors import Forbidden
 STAFF_ROLES = ("host", "assistant", "moderator", "analyst")
 ROLES = ("admin", *STAFF_ROLES)
 
-_RUN = frozenset({"admin", "host", "assistant"})
-_PLAN = frozenset({"admin", "assistant"})
-_MODERATE = frozenset({"admin", "assistant", "moderator"})
-
-# command type → roles that may send it
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "show.start": _RUN,
-    "show.end": _RUN,
-    "segment.next": _RUN,
-    "segment.previous": _RUN,
-    "segment.goto": _RUN,
-    "segment.extend": _RUN,
-    "product.pin": _RUN,
-    "product.unpin": _RUN,
-    "products.replace": _PLAN,
-    "rundown.replace": _PLAN,
-    "flash_sale.open": _PLAN,
-    "flash_sale.close": _PLAN,
-    "draw.open": _PLAN,
-    "draw.close": _PLAN,
-    "draw.reroll": _PLAN,
-    "likes.goal": _PLAN,
-    "comment.pin": _MODERATE,
-    "comment.delete": _MODERATE,
-    "viewer.mute": _MODERATE,
-}
+# The role sets features grant their commands to (live/core/*.py, FEATURE).
+RUN = frozenset({"admin", "host", "assistant"})  # run the show on air
+PLAN = frozenset({"admin", "assistant"})  # plan it: products, rundown, sales, draws
+MODERATE = frozenset({"admin", "assistant", "moderator"})  # the comments and viewers
 
 # read access: every staff role reads the show and its state
 READERS = frozenset(ROLES)
-
-
-def allowed(role: str, command_type: str) -> bool:
-    return role in PERMISSIONS.get(command_type, frozenset())
-
-
-def check(role: str, command_type: str) -> None:
-    """Raises Forbidden unless ``role`` may send ``command_type``.
-
-    Unknown command types pass here and are refused by the core with 422, so
-    a wrong name is reported as a wrong name, not as a missing right."""
-    if command_type in PERMISSIONS and role not in PERMISSIONS[command_type]:
-        raise Forbidden(f"the {role} role may not send {command_type}")
 
 
 def hash_token(token: str) -> str:

@@ -27,9 +27,11 @@ def ctx_viewer(ledger: Ledger, ctx: Ctx) -> Viewer:
 
 
 def need_live(status: str, what: str) -> None:
-    """Raises Conflict unless the show is live."""
+    """Raises Conflict unless the show is live, saying what to do about it."""
+    if status == "draft":
+        raise Conflict(f"{what}: the show has not started yet (send show.start first)")
     if status != "live":
-        raise Conflict(f"{what}: the show is not live")
+        raise Conflict(f"{what}: the show has ended")
 
 
 def ctx_str(ctx: Ctx, key: str) -> str:

@@ -12,10 +12,12 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from live.core import values as v
+from live.core.auth import PLAN
 from live.core.context import Ctx, Event, need_live, seed_hex
 from live.core.errors import Conflict, Invalid, NotFound
 from live.core.fairdraw import commitment, entrants_hash, mask_nickname, pick_winners
-from live.core.ledger import Draw, Ledger, Viewer
+from live.core.feature import Command, Feature
+from live.core.ledger import Draw, Viewer
 
 if TYPE_CHECKING:  # show.py imports this module to validate segment actions
     from live.core.show import ShowState
@@ -190,8 +192,10 @@ def draw_reroll(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> li
              "winners": [{"pseudonym": w, "nickname": mask_nickname(nick.get(w, ""))} for w in winners]}]
 
 
-def evolve(ledger: Ledger, event: Event, at: int) -> bool:
-    """Fold a draw event into the ledger; False when the type is not ours."""
+def fold(state: ShowState, event: Event) -> ShowState:
+    """Fold a draw event into the (draft) ledger."""
+    ledger = state.ledger
+    at = event["at"]
     kind = event["type"]
     if kind == "draw.opened":
         d = event["draw"]
@@ -212,6 +216,21 @@ def evolve(ledger: Ledger, event: Event, at: int) -> bool:
         draw = ledger.own_draw(event["draw_id"])
         draw.rounds.append({"count": event["count"], "winners": list(event["winners"])})
         draw.next_i = event["next_i"]
-    else:
-        return False
-    return True
+    return state
+
+
+FEATURE = Feature(
+    name="draws",
+    commands={
+        "draw.open": Command(draw_open, roles=PLAN),
+        "draw.close": Command(draw_close, roles=PLAN),
+        "draw.reroll": Command(draw_reroll, roles=PLAN),
+    },
+    events={
+        "draw.opened": "public",
+        "draw.entries": "public",
+        "draw.closed": "public",
+        "draw.rerolled": "public",
+    },
+    fold=fold,
+)

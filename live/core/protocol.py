@@ -13,8 +13,8 @@ from typing import Any
 from live.core import values as v
 from live.core.commands import VISIBILITY, Event
 from live.core.errors import Invalid
-from live.core.rundown import rundown_view
 from live.core.show import ShowState
+from live.core.timing import rundown_view
 
 STAFF = "staff"
 PUBLIC = "public"

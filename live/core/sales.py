@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from live.core import values as v
+from live.core.auth import PLAN
 from live.core.context import Ctx, Event, ctx_viewer, need_live
 from live.core.errors import Conflict, Invalid, LiveError, NotFound
-from live.core.ledger import FlashSale, Ledger
+from live.core.feature import Command, Feature
+from live.core.ledger import FlashSale
 
 if TYPE_CHECKING:  # show.py imports this module to validate segment actions
     from live.core.show import ShowState
@@ -191,8 +193,10 @@ def sale_close(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> lis
     return [{"type": "flash_sale.closed", "sale_id": sale.id, "reason": "closed", "remaining": sale.remaining}]
 
 
-def evolve(ledger: Ledger, event: Event, at: int) -> bool:
-    """Fold a flash-sale event into the ledger; False when the type is not ours."""
+def fold(state: ShowState, event: Event) -> ShowState:
+    """Fold a flash-sale event into the (draft) ledger."""
+    ledger = state.ledger
+    at = event["at"]
     kind = event["type"]
     if kind == "flash_sale.opened":
         s = event["sale"]
@@ -219,6 +223,21 @@ def evolve(ledger: Ledger, event: Event, at: int) -> bool:
         sale.closed_reason = event["reason"]
         sale.closed_at = at
         ledger.put("announced_stock", sale.id, sale.remaining)
-    else:
-        return False
-    return True
+    return state
+
+
+FEATURE = Feature(
+    name="sales",
+    commands={
+        "flash_sale.open": Command(sale_open, roles=PLAN),
+        "flash_sale.close": Command(sale_close, roles=PLAN),
+        "flash_sale.claim": Command(claim, "viewer"),
+    },
+    events={
+        "flash_sale.opened": "public",
+        "flash_sale.claimed": "internal",
+        "flash_sale.stock": "public",
+        "flash_sale.closed": "public",
+    },
+    fold=fold,
+)

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from live.core import auth
 from live.core import values as v
 from live.core.auth import STAFF_ROLES, Principal
+from live.core.commands import check
 from live.core.compliance import check_show
 from live.core.csvplan import parse_rundown_csv
 from live.core.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -133,7 +133,7 @@ async def put_products(request: Request) -> Response:
     assert who is not None
     await engine_for(request, who)
     # A wrong role is told so (403) before its body is judged (422).
-    auth.check(who.role, "products.replace")
+    check(who.role, "products.replace")
     body = await json_object(request)
     v.no_unknown_keys(body, {"products"}, "")
     return await run(request, who, {"type": "products.replace", "products": body.get("products")})
@@ -143,7 +143,7 @@ async def put_rundown(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
     await engine_for(request, who)  # 404/403 before reading a large body
-    auth.check(who.role, "rundown.replace")
+    check(who.role, "rundown.replace")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in ("text/csv", "application/csv"):
         segments: Any = parse_rundown_csv(await body_bytes(request))

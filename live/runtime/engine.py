@@ -41,6 +41,7 @@ from live.core.commands import (
     VISIBILITY,
     Event,
     apply_all,
+    check,
     decide,
     fold,
 )
@@ -130,7 +131,7 @@ class ShowEngine:
                 raise Forbidden(f"a viewer may not send {kind}")
             command = {**command, "_viewer": principal.staff_id}
         elif isinstance(kind, str) and kind in STAFF_COMMANDS:
-            auth.check(principal.role, kind)
+            check(principal.role, kind)
         elif kind in VIEWER_ACTIONS or kind in SYSTEM_COMMANDS:
             # Staff send only the staff vocabulary: a join, a tick or a registration
             # in their name would forge the audience.

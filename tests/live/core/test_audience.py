@@ -457,4 +457,4 @@ def test_evolve_ignores_event_types_it_does_not_know() -> None:
     before = copy.deepcopy(sim.state)
     after = evolve(sim.state, {"type": "viewer.teleported", "at": sim.now, "seq": sim.state.seq + 1})
     assert after.ledger == before.ledger and after.seq == before.seq + 1
-    assert audience.evolve(sim.state, {"type": "viewer.teleported", "at": sim.now}) is False
+    assert audience.fold(sim.state, {"type": "viewer.teleported", "at": sim.now}) is sim.state

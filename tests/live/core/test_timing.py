@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from live.core.commands import apply, create
-from live.core.rundown import aired_ms, deadline, drift_seconds, rundown_view, time_left_ms
 from live.core.show import ShowState, parse_show_config
+from live.core.timing import aired_ms, deadline, drift_seconds, rundown_view, time_left_ms
 
 T0 = 1_700_000_000_000
 S = 1000  # ms
