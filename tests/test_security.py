@@ -146,6 +146,34 @@ def test_nan_and_infinity_are_not_json(client: TestClient, show: dict[str, Any],
     assert seq_of(client, sid) == before
 
 
+def test_a_key_given_twice_is_422_and_a_live_show_goes_on(client: TestClient, show: dict[str, Any]) -> None:
+    """``{"type":"segment.next","type":"show.end"}`` used to end the show (the last key won)."""
+    sid = show["id"]
+    assert client.post(f"/api/shows/{sid}/commands", json={"type": "show.start"}, headers=ADMIN_H).status_code == 200
+    before = all_seqs(client)
+    for method, path, body in [
+        ("POST", f"/api/shows/{sid}/commands", '{"type":"segment.next","type":"show.end"}'),
+        ("PUT", f"/api/shows/{sid}/products", '{"products":[],"products":[]}'),
+        ("POST", f"/api/shows/{sid}/viewers", '{"nickname":"Ann","nickname":"Bob"}'),
+        ("POST", "/api/shows", '{"title":"a","segments":[{"title":"x","title":"y","planned_seconds":60}]}'),
+    ]:
+        r = client.request(method, path, content=body.encode(), headers={**ADMIN_H, "Content-Type": "application/json"})
+        assert_error(r, 422, "INVALID", "body")
+    assert all_seqs(client) == before
+    assert client.get(f"/api/shows/{sid}/state", headers=ADMIN_H).json()["show"]["status"] == "live"
+
+
+@pytest.mark.parametrize("nickname", ["\u202eevil", "\u200b\u200b", "\ufeffAnn", "Ann\U000e0041", "\u2066Ann\u2069"],
+                         ids=["rlo", "zero-width-only", "bom", "tag", "isolate"])
+def test_an_invisible_character_in_a_nickname_is_422_and_registers_no_one(
+    client: TestClient, show: dict[str, Any], nickname: str
+) -> None:
+    before = seq_of(client, show["id"])
+    r = client.post(f"/api/shows/{show['id']}/viewers", json={"nickname": nickname})
+    assert_error(r, 422, "INVALID", "nickname")
+    assert seq_of(client, show["id"]) == before
+
+
 # -- pages: security headers, and a stream URL that cannot break them ----------------------------
 
 

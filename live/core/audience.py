@@ -27,17 +27,13 @@ COMMENT_INTERVAL_MS = 1000
 MAX_VIEWERS = 1_000_000
 
 
-# Bidirectional overrides and isolates: they make a nickname render as another.
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
 def _nickname(value: Any) -> str:
-    """A clean nickname (1–20 characters, no control or bidi-override characters);
-    raises Invalid with field ``nickname``."""
+    """A clean nickname (1–20 characters, one line, no control characters and,
+    as every text, no invisible ones: ``v.text``); raises Invalid with field ``nickname``."""
     nickname = v.text(value, "nickname", max_len=20)
     # v.text lets newlines and tabs through (fine in a comment); a name is one line,
-    # and C1 controls / DEL / bidi overrides would garble overlays and the panel.
-    if any(unicodedata.category(c) == "Cc" or c in _BIDI for c in nickname):
+    # and C1 controls / DEL would garble overlays and the panel.
+    if any(unicodedata.category(c) == "Cc" for c in nickname):
         raise Invalid("nickname contains control characters", "nickname")
     return nickname
 

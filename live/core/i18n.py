@@ -134,6 +134,7 @@ EN: dict[str, str] = {
     "muted": "You are muted for now.",
     "offline": "Not connected. Try again in a moment.",
     "claim_failed": "Could not claim: {message}",
+    "bad_text": "Check what you typed: it is empty, too long, or has invisible characters.",
 }
 
 ZH: dict[str, str] = {
@@ -268,6 +269,7 @@ ZH: dict[str, str] = {
     "muted": "你已被禁言。",
     "offline": "网络未连接, 请稍后再试。",
     "claim_failed": "抢购失败: {message}",
+    "bad_text": "请检查输入内容: 内容为空、过长或含有不可见字符。",
 }
 
 LANGUAGES = {"en": EN, "zh-CN": ZH}
