@@ -377,6 +377,19 @@ def test_unknown_sku_is_422_everywhere(client: TestClient, show: dict[str, Any])
     assert show_count(client) == 1
 
 
+@pytest.mark.parametrize(("cell", "column"), [("1e308", "minutes"), ("9" * 5000 + ":00", "duration")])
+def test_a_csv_with_an_absurd_duration_is_422_naming_the_row(
+    client: TestClient, show: dict[str, Any], cell: str, column: str
+) -> None:
+    first = "5" if column == "minutes" else "5:00"
+    r = client.put(
+        f"/api/shows/{show['id']}/rundown", content=f"title,{column}\nIntro,{first}\nBig,{cell}\n".encode(),
+        headers={**ADMIN_H, "Content-Type": "text/csv"},
+    )
+    assert_error(r, 422, "INVALID", f"csv.row[3].{column}")
+    assert seq_of(client, show["id"]) == 1
+
+
 def test_products_dropping_a_used_sku_is_422(client: TestClient, show: dict[str, Any]) -> None:
     r = client.put(f"/api/shows/{show['id']}/products", json={"products": PRODUCTS[:1]}, headers=ADMIN_H)
     assert_error(r, 422, "INVALID", "products")
