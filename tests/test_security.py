@@ -322,7 +322,8 @@ def test_staff_cookie_of_one_show_does_nothing_on_another(client: TestClient, sh
     assert all_seqs(client) == before
 
 
-@pytest.mark.parametrize("origin", [None, "http://evil.example", "null", "http://testserver.evil.example"])
+@pytest.mark.parametrize("origin", [None, "http://evil.example", "null", "http://testserver.evil.example",
+                                    "https://testserver", "http://testserver:8000", "ws://testserver"])
 def test_every_unsafe_cookie_request_from_a_foreign_origin_is_refused(
     client: TestClient, show: dict[str, Any], origin: str | None
 ) -> None:
@@ -350,6 +351,39 @@ def test_every_unsafe_cookie_request_from_a_foreign_origin_is_refused(
     assert r.status_code == 201, r.text
     engine = client.portal.call(client.app.state.hub.shows.get, sid)  # type: ignore[union-attr,attr-defined]
     assert engine.state.ledger.viewers[r.json()["viewer_id"]].staff is False
+
+
+@pytest.mark.parametrize(("base", "origin"), [
+    ("http://testserver", "http://testserver"),
+    ("http://testserver", "http://testserver:80"),
+    ("https://testserver", "https://testserver"),
+    ("https://testserver", "https://testserver:443"),
+])
+def test_a_cookie_request_from_the_same_origin_is_served(sqlite_url: str, clock: FakeClock, base: str,
+                                                          origin: str) -> None:
+    """Same origin is scheme, host and port; a default port may be spelled out or not."""
+    with TestClient(create_app(make_settings(sqlite_url, public_url=base), clock=clock), base_url=base) as c:
+        session = session_of(c, admin_login_path(c))
+        r = c.post("/api/shows", json={"title": "T"}, headers={"Cookie": f"live_session={session}", "Origin": origin})
+        assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(("base", "origin"), [("https://testserver", "http://testserver"),
+                                              ("https://testserver", "https://testserver:8443"),
+                                              ("http://testserver", "https://testserver")])
+def test_a_socket_from_another_scheme_or_port_is_refused(sqlite_url: str, clock: FakeClock, base: str,
+                                                         origin: str) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with TestClient(create_app(make_settings(sqlite_url), clock=clock), base_url=base) as c:
+        sid = new_show(c)["id"]
+        url = base.replace("http", "ws", 1) + f"/ws/shows/{sid}"
+        with pytest.raises(WebSocketDisconnect), c.websocket_connect(url, headers={"Origin": origin}):
+            pass
+        with c.websocket_connect(url, headers={"Origin": base}) as ws:
+            ws.send_text(json.dumps({"type": "hello"}))
+            assert ws.receive_json()["type"] == "snapshot"
+            ws.close()
 
 
 # -- a real server's log ---------------------------------------------------------------------------

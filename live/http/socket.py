@@ -157,7 +157,7 @@ async def show_socket(ws: WebSocket) -> None:
     origin = ws.headers.get("origin")
     # Browsers always send Origin; a foreign one is cross-site WebSocket hijacking.
     # Closing before accept makes the server refuse the handshake with 403.
-    if origin is not None and not origin_allowed(origin, ws.headers.get("host"), h.allowed_origins):
+    if origin is not None and not origin_allowed(origin, ws, h.allowed_origins):
         await ws.close(code=CLOSE_POLICY)
         return
     await ws.accept()

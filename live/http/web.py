@@ -62,15 +62,52 @@ async def json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
-    """Same-origin (scheme-agnostic host:port match) or listed in LIVE_ALLOWED_ORIGINS.
-    A missing Origin is allowed only for non-browser clients, which the caller decides."""
-    if origin is None:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# A socket's scope says ws/wss; its page was served over http/https.
+_PAGE_SCHEME = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` with the default port filled in, or None when
+    the scheme is not http(s) or the host or port is malformed."""
+    if scheme not in DEFAULT_PORTS or not netloc or any(c in netloc for c in "/?#@\\"):
+        return None
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return scheme, parts.hostname, DEFAULT_PORTS[scheme] if port is None else port
+
+
+def parse_origin(origin: str) -> tuple[str, str, int] | None:
+    """An Origin header (``scheme://host[:port]``) as ``(scheme, host, port)``, or None."""
+    parts = urlsplit(origin.strip())
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    return _origin(parts.scheme.lower(), parts.netloc)
+
+
+def origin_allowed(origin: str | None, conn: HTTPConnection, allowed: frozenset[str]) -> bool:
+    """Same origin (scheme, host and port; a default port may be left out) or listed
+    in LIVE_ALLOWED_ORIGINS. A missing Origin is allowed only for non-browser
+    clients, which the caller decides.
+
+    The request's scheme is the ASGI scope's (``ws`` → ``http``, ``wss`` →
+    ``https``), which uvicorn takes from X-Forwarded-Proto of a trusted proxy
+    (LIVE_TRUSTED_PROXIES); the host and port are the Host header's."""
+    if not origin:
         return False
-    if origin in allowed:
+    theirs = parse_origin(origin)
+    if theirs is None:
+        return False
+    if theirs in {parse_origin(a) for a in allowed}:
         return True
-    netloc = urlsplit(origin).netloc
-    return bool(host) and netloc == host
+    scheme = _PAGE_SCHEME.get(str(conn.scope.get("scheme", "")), "")
+    ours = _origin(scheme, conn.headers.get("host", ""))
+    return ours is not None and theirs == ours
 
 
 def bearer(conn: HTTPConnection) -> str | None:
@@ -96,9 +133,7 @@ async def principal(conn: HTTPConnection, required: bool = True) -> Principal | 
         who = await h.accounts.identify(cookie)
         if who is not None:
             method = conn.scope.get("method", "GET")
-            if method in UNSAFE and not origin_allowed(
-                conn.headers.get("origin"), conn.headers.get("host"), h.allowed_origins
-            ):
+            if method in UNSAFE and not origin_allowed(conn.headers.get("origin"), conn, h.allowed_origins):
                 raise Forbidden("cross-site request refused (Origin does not match)", code="BAD_ORIGIN")
             return who
     if required:

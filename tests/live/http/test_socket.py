@@ -465,6 +465,17 @@ async def test_foreign_origin_is_refused_at_the_handshake(
     assert info.value.response.status_code == 403
 
 
+async def test_an_origin_of_another_scheme_or_port_is_refused_at_the_handshake(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    show = await new_show(http)
+    for origin in (live_server.url.replace("http://", "https://"), f"http://{live_server.host}:{live_server.port + 1}"):
+        with pytest.raises(InvalidStatus) as info:
+            async with ws_connect(live_server, show["id"], additional_headers={"Origin": origin}):
+                pass
+        assert info.value.response.status_code == 403, origin
+
+
 async def test_same_origin_and_no_origin_are_accepted(live_server: LiveServer, http: httpx.AsyncClient) -> None:
     show = await new_show(http)
     async with ws_connect(live_server, show["id"], origin=live_server.url) as ws:
