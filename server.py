@@ -93,7 +93,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         banned = parse_word_list(banned_path.read_text(encoding="utf-8"))
         accounts = Accounts(engine, clock, admin_hash)
         hub = Hub(
-            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned),
+            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned,
+                        comment_interval_ms=settings.comment_interval_ms),
             journal=journal,
             accounts=accounts,
             bus=bus,
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             claims=claims,
             public_url=public_url,
             allowed_origins=settings.allowed_origins,
+            registrations_per_minute=settings.registrations_per_minute,
+            claims_per_minute=settings.claims_per_minute,
         )
         resumed = await hub.shows.load_live()
         if resumed:
@@ -195,6 +198,30 @@ def keep_secrets_out_of_logs() -> None:
         logging.getLogger(name).addFilter(NoPayloads())
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How ``main`` runs uvicorn (tests serve with the same options)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": False,
+        # Keepalive pings every 20 s; a viewer on a busy phone network gets a
+        # minute to answer before the socket is declared dead.
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 60.0,
+        # Login links carry a one-time code in the path: keep URLs out of logs.
+        "access_log": False,
+        "server_header": False,
+        # X-Forwarded-For / -Proto are believed from LIVE_TRUSTED_PROXIES only.
+        # uvicorn's own default believes them from 127.0.0.1, where any local
+        # client (or a proxy passing the client's header through) could pick its
+        # own address and so its own rate-limit bucket.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+    }
+
+
 def main() -> None:
     import uvicorn
 
@@ -206,21 +233,7 @@ def main() -> None:
     announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
     python = os.path.relpath(sys.executable) if sys.prefix.startswith(str(ROOT)) else "python"
     announce(f"New login links: {python} scripts/login.py --show ID   ·   API: {base}/api/shows")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        ws_max_size=64 * 1024,
-        ws_per_message_deflate=False,
-        # Keepalive pings every 20 s; a viewer on a busy phone network gets a
-        # minute to answer before the socket is declared dead.
-        ws_ping_interval=20.0,
-        ws_ping_timeout=60.0,
-        access_log=False,
-        # Login links carry a one-time code in the path: keep URLs out of logs.
-        server_header=False,
-    )
+    uvicorn.run(app, **uvicorn_options(settings))
     sys.exit(0)
 
 

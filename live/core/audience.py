@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # show.py imports this module to validate segment actions
     from live.core.show import ShowState
 
 MAX_COMMENT = 200
-COMMENT_INTERVAL_MS = 1000
 MAX_VIEWERS = 1_000_000
 
 
@@ -82,8 +81,9 @@ def comment(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[E
     text = v.text(cmd.get("text"), "text", max_len=MAX_COMMENT)
     if viewer.muted_until > now:
         raise Forbidden("you are muted for now", code="MUTED")
-    if now - viewer.last_comment_at < COMMENT_INTERVAL_MS:
-        raise RateLimited("one comment a second, please")
+    interval = state.ledger.comment_interval_ms
+    if now - viewer.last_comment_at < interval:
+        raise RateLimited(f"one comment every {interval / 1000:g} s, please")
     flagged = _banned_word(text, state.ledger.banned)
     return [{"type": "comment.new", "comment_id": f"c{state.seq + 1}", "viewer_id": viewer.id,
              "nickname": viewer.nickname, "pseudonym": viewer.pseudonym, "text": text,

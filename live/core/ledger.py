@@ -166,6 +166,7 @@ class Draw:
 class Ledger:
     # comment word list: configuration, not journaled, so not part of equality
     banned: tuple[str, ...] = field(default=(), compare=False)
+    comment_interval_ms: int = field(default=1000, compare=False)  # likewise (LIVE_COMMENT_INTERVAL_MS)
     viewers: dict[str, Viewer] = field(default_factory=dict)
     present: int = 0
     peak: int = 0

@@ -3,7 +3,7 @@ asking (bearer token or session cookie), checking Origin, page language."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -158,19 +158,23 @@ def page_language(conn: HTTPConnection) -> str:
 
 
 class RateLimiter:
-    """Token buckets by key (a client address), in memory, on the monotonic clock.
-    Bounded: the oldest keys are forgotten past ``max_keys``."""
+    """Token buckets by key (a client address), in memory, on ``clock`` (the
+    app's, in milliseconds: tests move it by hand). Bounded: the oldest keys are
+    forgotten past ``max_keys``."""
 
-    def __init__(self, per_minute: float, burst: float, max_keys: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
+    def __init__(self, per_minute: float, burst: float, clock: Callable[[], int], max_keys: int = 100_000) -> None:
+        self.rate = per_minute / 60_000.0  # tokens a millisecond
         self.burst = burst
+        self.clock = clock
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, key: str) -> bool:
-        now = time.monotonic()
+        """Takes a token from ``key``'s bucket; returns False when it has none."""
+        now = self.clock()
         tokens, stamp = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        # A wall clock set back refills nothing (and takes nothing away).
+        tokens = min(self.burst, tokens + max(0, now - stamp) * self.rate)
         allowed = tokens >= 1
         self._buckets[key] = (tokens - 1 if allowed else tokens, now)
         if len(self._buckets) > self.max_keys:

@@ -82,6 +82,7 @@ class ShowEngine:
         last_at: int = 0,
         secret: bytes = b"",
         banned: tuple[str, ...] = (),
+        comment_interval_ms: int = 1000,
     ) -> None:
         self.state = state
         self.journal = journal
@@ -89,7 +90,9 @@ class ShowEngine:
         self.clock = clock
         self.secret = secret
         self.banned = banned
+        self.comment_interval_ms = comment_interval_ms
         state.ledger.banned = banned
+        state.ledger.comment_interval_ms = comment_interval_ms
         # Held while a batch is decided and journaled (tests may take it to pause the writer).
         self.lock = asyncio.Lock()
         # A new epoch each time a process takes the show: clients learn that the
@@ -246,6 +249,7 @@ class ShowEngine:
         the ledger in place). Raises whatever the journal raises."""
         self.state = fold(await self.journal.load(self.show_id))
         self.state.ledger.banned = self.banned
+        self.state.ledger.comment_interval_ms = self.comment_interval_ms
         self.stale = False
 
     async def missed(self, after: int) -> list[Event] | None:

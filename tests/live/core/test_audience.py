@@ -178,6 +178,19 @@ def test_one_comment_a_second_per_viewer() -> None:
     assert types(sim.comment(ann, "two")) == ["comment.new"]
 
 
+@pytest.mark.parametrize("interval", [0, 5000])
+def test_the_comment_interval_is_configuration_from_the_shell(interval: int) -> None:
+    sim = Sim()
+    sim.state.ledger.comment_interval_ms = interval  # as the engine sets it (LIVE_COMMENT_INTERVAL_MS)
+    ann = sim.viewer("Ann")
+    sim.comment(ann, "one")
+    if interval:
+        sim.wait(interval - 1)
+        assert "5 s" in sim.refused({"type": "viewer.comment", "text": "two"}, RateLimited, viewer=ann).message
+        sim.wait(1)
+    assert types(sim.comment(ann, "two")) == ["comment.new"]
+
+
 def test_a_muted_viewer_cannot_comment_until_the_mute_ends() -> None:
     sim = Sim()
     vid = sim.viewer("Ann")
