@@ -26,7 +26,7 @@ class Setting:
 SETTINGS = (
     Setting("LIVE_HOST", "127.0.0.1", "address to listen on"),
     Setting("LIVE_PORT", "8000", "port to listen on"),
-    Setting("DATABASE_URL", "sqlite:///data/live.adapters.db", "journal database: sqlite:///… or postgresql://…"),
+    Setting("DATABASE_URL", "sqlite:///data/live.db", "journal database: sqlite:///… or postgresql://…"),
     Setting("REDIS_URL", None, "unset: one process with the in-memory bus (memory:// is the same)"),
     Setting("LIVE_ADMIN_TOKEN", None, "admin bearer token; generated, printed once and kept (hashed) when unset"),
     Setting("LIVE_SECRET", None, "secret for signatures and pseudonyms; generated and kept when unset"),
@@ -52,7 +52,7 @@ SETTINGS = (
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
-    database_url: str = "sqlite:///data/live.adapters.db"
+    database_url: str = "sqlite:///data/live.db"
     redis_url: str | None = None
     admin_token: str | None = None
     secret: str | None = None
@@ -88,9 +88,9 @@ class Settings:
         port = get("LIVE_PORT") or "8000"
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise SystemExit(f"LIVE_PORT must be a port number, not {port!r}")
-        database_url = get("DATABASE_URL") or "sqlite:///data/live.adapters.db"
-        if database_url == "sqlite:///data/live.adapters.db":
-            database_url = f"sqlite:///{ROOT / 'data' / 'live.adapters.db'}"
+        database_url = get("DATABASE_URL") or "sqlite:///data/live.db"
+        if database_url == "sqlite:///data/live.db":
+            database_url = f"sqlite:///{ROOT / 'data' / 'live.db'}"
         return cls(
             host=get("LIVE_HOST") or "127.0.0.1",
             port=int(port),

@@ -44,7 +44,7 @@ def test_settings_come_from_the_environment() -> None:
 def test_defaults_serve_on_localhost_with_sqlite_under_data() -> None:
     s = Settings.from_env({})
     assert (s.host, s.port, s.redis_url) == ("127.0.0.1", 8000, None)
-    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("data/live.adapters.db")
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("data/live.db")
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "http", "-1"])
