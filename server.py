@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sys
 import time
@@ -58,8 +57,22 @@ async def plan_demo(hub: Hub) -> None:
     announce(f"Planned the demo show {show_id!r}.")
 
 
+def login_command() -> str:
+    """The shell command that prints a new login link on this machine
+    (``.venv/bin/python scripts/login.py`` when started from the checkout)."""
+    here = Path.cwd()
+
+    def shown(path: Path) -> str:
+        return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+    return f"{shown(Path(sys.executable))} {shown(ROOT / 'scripts' / 'login.py')}"
+
+
 async def print_links(hub: Hub) -> None:
-    """One-time admin login links to each show's control panel, and its overlay URL."""
+    """One-time admin login links to each show's control panel (up to 5), and its overlay URL.
+
+    Each link is a credential written to stdout, which is the log under Docker
+    or systemd: the lifespan prints them at the first start only."""
     rows = await hub.journal.list_shows()
     for row in rows[:5]:
         code = await hub.accounts.login_code("admin", None, "admin")
@@ -109,13 +122,18 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         resumed = await hub.shows.load_live()
         if resumed:
             log.info("resumed %d live show(s) from the journal: %s", len(resumed), ", ".join(resumed))
-        if settings.demo and not await journal.show_ids():
+        no_shows = not await journal.show_ids()
+        # The first start: the admin token was just made, or there is no show yet.
+        first_start = generated_admin is not None or no_shows
+        if settings.demo and no_shows:
             await plan_demo(hub)
         app.state.hub = hub
         if generated_admin is not None:
             announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")
         if settings.print_links:
-            await print_links(hub)
+            if first_start:
+                await print_links(hub)
+            announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
         try:
             yield {"hub": hub}
         finally:
@@ -231,8 +249,6 @@ def main() -> None:
     app = create_app(replace(settings, print_links=True))
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
-    python = os.path.relpath(sys.executable) if sys.prefix.startswith(str(ROOT)) else "python"
-    announce(f"New login links: {python} scripts/login.py --show ID   ·   API: {base}/api/shows")
     uvicorn.run(app, **uvicorn_options(settings))
     sys.exit(0)
 
