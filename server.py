@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from live.adapters.accounts import Accounts, kept_secret
 from live.adapters.bus import open_bus
@@ -31,6 +32,7 @@ from live.core.auth import hash_token
 from live.core.compliance import parse_word_list
 from live.core.demo import DEMO
 from live.core.errors import LiveError
+from live.core.failures import describe
 from live.core.show import parse_show_config
 from live.runtime.hub import Hub
 from live.runtime.shows import Shows
@@ -155,11 +157,31 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         *panel_routes,
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
     ]
-    return Starlette(
+    return App(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={LiveError: live_error, HTTPException: http_error, Exception: server_error},
     )
+
+
+# The scope key ``server_error`` marks an error it has logged and answered.
+LOGGED = "live.logged_error"
+
+
+class App(Starlette):
+    """Starlette, but an unhandled error of a request ends with ``server_error``.
+
+    Starlette re-raises it after the 500 has been sent "so that servers can log
+    it", and uvicorn then logs its traceback with its message, which for a
+    database error holds the statement's parameters. ``server_error`` has
+    logged it already, by kind and place only."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if scope.get(LOGGED) is not exc:
+                raise
 
 
 async def live_error(request: Request, exc: Exception) -> Response:
@@ -193,7 +215,10 @@ def loggable_path(path: str) -> str:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
+    """500 in the contract's shape; the log gets the error's kind and place, not its
+    message nor traceback text (a message may hold a client's text or a secret)."""
+    log.error("unhandled error on %s %s: %s", request.method, loggable_path(request.url.path), describe(exc))
+    request.scope[LOGGED] = exc
     return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error; see the server log"}}, status_code=500)
 
 
@@ -206,14 +231,34 @@ class NoPayloads(logging.Filter):
         return not (isinstance(record.msg, str) and record.msg[:2] in ("< ", "> "))
 
 
+class NoExceptionText(logging.Filter):
+    """On a handler: a record carrying a traceback gets the error's kind and place
+    instead (``describe``), for every logger, ours and the libraries'. An
+    exception's text may hold a client's text or a secret (a database error
+    repeats the statement's parameters). Returns True: the record is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            record.msg = f"{record.getMessage()}: {describe(exc)}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def keep_secrets_out_of_logs() -> None:
     """Even at LIVE_LOG_LEVEL=DEBUG no token, login code, overlay key or viewer
     text reaches the log: aiosqlite logs every statement with its parameters
     (the overlay key, nicknames, comments), so it stays at INFO; websockets'
-    frame and header lines are filtered out."""
+    frame and header lines are filtered out; and no handler writes an
+    exception's text (``NoExceptionText``). uvicorn logs through the same
+    handlers (``log_config=None``)."""
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     for name in ("uvicorn.error", "websockets", "websockets.server", "websockets.protocol"):
         logging.getLogger(name).addFilter(NoPayloads())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(NoExceptionText())
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -237,6 +282,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # own address and so its own rate-limit bucket.
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": list(settings.trusted_proxies),
+        # uvicorn's records go to the root handlers main() configured (and
+        # filtered): no handlers of its own.
+        "log_config": None,
     }
 
 
