@@ -8,6 +8,8 @@ message); a client that hangs up mid-upload is no error at all."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import sqlite3
 import time
@@ -143,3 +145,29 @@ def test_no_handler_of_the_server_writes_an_exception_text(monkeypatch: pytest.M
     text = out.getvalue()
     assert PRIZE not in text
     assert text.startswith("tick of show s1 failed: KeyError\n  at tests.test_logging:")
+
+
+async def test_a_socket_failure_logs_its_kind_not_what_the_client_sent(
+    server: LiveServer, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from live.http import socket as socket_http
+
+    async def broken(ws: Any, hello: dict[str, Any], show_id: str) -> Any:
+        raise RuntimeError(f"could not parse {hello['token']!r} {PRIZE}")
+
+    monkeypatch.setattr(socket_http, "identify", broken)
+    async with httpx.AsyncClient(base_url=server.url, headers=admin_headers(), trust_env=False) as http:
+        sid = (await http.post("/api/shows", json={"title": "T"})).json()["id"]
+    token = "vw_" + "q" * 40
+    async with connect(f"{server.ws_url}/ws/shows/{sid}", proxy=None, open_timeout=TIMEOUT) as ws:
+        await ws.send(json.dumps({"type": "hello", "token": token}))
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), TIMEOUT)
+    idle(server)
+    logged = everything_logged(logs)
+    [entry] = [r for r in logs.records if r.getMessage().startswith(f"socket of show {sid} failed")]
+    assert "RuntimeError" in entry.getMessage() and "live.http.socket" in entry.getMessage()
+    assert PRIZE not in logged and token not in logged and "q" * 40 not in logged
