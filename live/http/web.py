@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 
 from live.core.auth import Principal
-from live.core.errors import Forbidden, Invalid, TooLarge, Unauthorized
+from live.core.errors import Forbidden, Invalid, LiveError, TooLarge, Unauthorized
 from live.core.values import parse_json
 from live.runtime.hub import Hub
 
@@ -25,8 +25,17 @@ def hub(conn: HTTPConnection) -> Hub:
     return conn.state.hub  # type: ignore[no-any-return]
 
 
+class ClientGone(LiveError):
+    """The client hung up before its body was read. Not a server error: nothing is
+    logged, and the answer (400) goes nowhere."""
+
+    status = 400
+    code = "CLIENT_GONE"
+
+
 async def body_bytes(request: Request) -> bytes:
-    """The raw body, at most ``MAX_BODY`` bytes; raises TooLarge (413, field ``body``).
+    """The raw body, at most ``MAX_BODY`` bytes; raises TooLarge (413, field ``body``),
+    or ClientGone when the client disconnects mid-upload.
 
     The declared length is checked first so a huge upload is refused unread;
     the stream is counted too, for chunked bodies that declare nothing."""
@@ -35,11 +44,14 @@ async def body_bytes(request: Request) -> bytes:
         raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone("the client disconnected before its request body arrived", "body") from None
     return b"".join(chunks)
 
 
