@@ -205,9 +205,9 @@ def test_login_link_is_one_time_and_opens_the_control_panel(client: TestClient, 
     assert "live_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
     r = client.get(f"/shows/{sid}/control")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
-    # Second use of the same link: refused.
+    # Second use of the same link: refused (an API client asking for JSON gets the contract's error).
     client.cookies.clear()
-    r = client.get(path, follow_redirects=False)
+    r = client.get(path, follow_redirects=False, headers={"Accept": "application/json"})
     assert_error(r, 403, "LINK_USED")
     assert "set-cookie" not in r.headers
 

@@ -386,6 +386,51 @@ def test_a_socket_from_another_scheme_or_port_is_refused(sqlite_url: str, clock:
             ws.close()
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def used_link(client: TestClient, sid: str) -> str:
+    path = staff_of(client, sid, "host")["login_url"].removeprefix("http://testserver")
+    assert client.get(path, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    return path
+
+
+@pytest.mark.parametrize(("query", "headers", "lang", "words"), [
+    ("", BROWSER, "en", ["used already or has expired", "Ask the admin"]),
+    ("", {**BROWSER, "Accept-Language": "zh-CN,zh;q=0.9"}, "zh-CN", ["已被使用或已过期", "管理员"]),
+    ("?lang=zh-CN", BROWSER, "zh-CN", ["已被使用或已过期"]),
+    ("", {}, "en", ["used already or has expired"]),  # */* (curl, a QR-code scanner): a page too
+])
+def test_a_used_login_link_shows_a_page_saying_how_to_get_a_new_one(
+    client: TestClient, show: dict[str, Any], query: str, headers: dict[str, str], lang: str, words: list[str]
+) -> None:
+    """It used to answer a browser with raw JSON."""
+    r = client.get(used_link(client, show["id"]) + query, headers=headers, follow_redirects=False)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "set-cookie" not in r.headers
+    assert csp_directives(r).keys() == EXPECTED_DIRECTIVES and r.headers["x-content-type-options"] == "nosniff"
+    assert f'<html lang="{lang}">' in r.text
+    for word in words:
+        assert word in r.text
+    assert ".venv/bin/python scripts/login.py --show ID" in r.text
+
+
+def test_an_unknown_login_link_shows_the_same_page_with_the_show_it_was_for(client: TestClient) -> None:
+    r = client.get("/login/not-a-code?next=/shows/s0123abcd/control", headers=BROWSER)
+    assert r.status_code == 403 and "text/html" in r.headers["content-type"]
+    assert ".venv/bin/python scripts/login.py --show s0123abcd" in r.text
+    r = client.get("/login/not-a-code?next=/shows/%3Cscript%3E/control", headers=BROWSER)
+    assert "<script>" not in r.text and "--show ID" in r.text
+    r = client.get("/login/" + "x" * 500, headers=BROWSER)
+    assert r.status_code == 403 and "text/html" in r.headers["content-type"]
+
+
+def test_an_api_client_asking_for_json_still_gets_the_error(client: TestClient, show: dict[str, Any]) -> None:
+    r = client.get(used_link(client, show["id"]), headers={"Accept": "application/json"})
+    assert_error(r, 403, "LINK_USED")
+
+
 # -- a real server's log ---------------------------------------------------------------------------
 
 
