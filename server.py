@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sys
 import time
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from live.adapters.accounts import Accounts, kept_secret
 from live.adapters.bus import open_bus
@@ -32,6 +32,7 @@ from live.core.auth import hash_token
 from live.core.compliance import parse_word_list
 from live.core.demo import DEMO
 from live.core.errors import LiveError
+from live.core.failures import describe
 from live.core.show import parse_show_config
 from live.runtime.hub import Hub
 from live.runtime.shows import Shows
@@ -58,8 +59,22 @@ async def plan_demo(hub: Hub) -> None:
     announce(f"Planned the demo show {show_id!r}.")
 
 
+def login_command() -> str:
+    """The shell command that prints a new login link on this machine
+    (``.venv/bin/python scripts/login.py`` when started from the checkout)."""
+    here = Path.cwd()
+
+    def shown(path: Path) -> str:
+        return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+    return f"{shown(Path(sys.executable))} {shown(ROOT / 'scripts' / 'login.py')}"
+
+
 async def print_links(hub: Hub) -> None:
-    """One-time admin login links to each show's control panel, and its overlay URL."""
+    """One-time admin login links to each show's control panel (up to 5), and its overlay URL.
+
+    Each link is a credential written to stdout, which is the log under Docker
+    or systemd: the lifespan prints them at the first start only."""
     rows = await hub.journal.list_shows()
     for row in rows[:5]:
         code = await hub.accounts.login_code("admin", None, "admin")
@@ -93,7 +108,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         banned = parse_word_list(banned_path.read_text(encoding="utf-8"))
         accounts = Accounts(engine, clock, admin_hash)
         hub = Hub(
-            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned),
+            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned,
+                        comment_interval_ms=settings.comment_interval_ms),
             journal=journal,
             accounts=accounts,
             bus=bus,
@@ -102,17 +118,24 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             claims=claims,
             public_url=public_url,
             allowed_origins=settings.allowed_origins,
+            registrations_per_minute=settings.registrations_per_minute,
+            claims_per_minute=settings.claims_per_minute,
         )
         resumed = await hub.shows.load_live()
         if resumed:
             log.info("resumed %d live show(s) from the journal: %s", len(resumed), ", ".join(resumed))
-        if settings.demo and not await journal.show_ids():
+        no_shows = not await journal.show_ids()
+        # The first start: the admin token was just made, or there is no show yet.
+        first_start = generated_admin is not None or no_shows
+        if settings.demo and no_shows:
             await plan_demo(hub)
         app.state.hub = hub
         if generated_admin is not None:
             announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")
         if settings.print_links:
-            await print_links(hub)
+            if first_start:
+                await print_links(hub)
+            announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
         try:
             yield {"hub": hub}
         finally:
@@ -134,11 +157,31 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         *panel_routes,
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
     ]
-    return Starlette(
+    return App(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={LiveError: live_error, HTTPException: http_error, Exception: server_error},
     )
+
+
+# The scope key ``server_error`` marks an error it has logged and answered.
+LOGGED = "live.logged_error"
+
+
+class App(Starlette):
+    """Starlette, but an unhandled error of a request ends with ``server_error``.
+
+    Starlette re-raises it after the 500 has been sent "so that servers can log
+    it", and uvicorn then logs its traceback with its message, which for a
+    database error holds the statement's parameters. ``server_error`` has
+    logged it already, by kind and place only."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if scope.get(LOGGED) is not exc:
+                raise
 
 
 async def live_error(request: Request, exc: Exception) -> Response:
@@ -172,7 +215,10 @@ def loggable_path(path: str) -> str:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
+    """500 in the contract's shape; the log gets the error's kind and place, not its
+    message nor traceback text (a message may hold a client's text or a secret)."""
+    log.error("unhandled error on %s %s: %s", request.method, loggable_path(request.url.path), describe(exc))
+    request.scope[LOGGED] = exc
     return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error; see the server log"}}, status_code=500)
 
 
@@ -185,14 +231,61 @@ class NoPayloads(logging.Filter):
         return not (isinstance(record.msg, str) and record.msg[:2] in ("< ", "> "))
 
 
+class NoExceptionText(logging.Filter):
+    """On a handler: a record carrying a traceback gets the error's kind and place
+    instead (``describe``), for every logger, ours and the libraries'. An
+    exception's text may hold a client's text or a secret (a database error
+    repeats the statement's parameters). Returns True: the record is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            record.msg = f"{record.getMessage()}: {describe(exc)}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def keep_secrets_out_of_logs() -> None:
     """Even at LIVE_LOG_LEVEL=DEBUG no token, login code, overlay key or viewer
     text reaches the log: aiosqlite logs every statement with its parameters
     (the overlay key, nicknames, comments), so it stays at INFO; websockets'
-    frame and header lines are filtered out."""
+    frame and header lines are filtered out; and no handler writes an
+    exception's text (``NoExceptionText``). uvicorn logs through the same
+    handlers (``log_config=None``)."""
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     for name in ("uvicorn.error", "websockets", "websockets.server", "websockets.protocol"):
         logging.getLogger(name).addFilter(NoPayloads())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(NoExceptionText())
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How ``main`` runs uvicorn (tests serve with the same options)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": False,
+        # Keepalive pings every 20 s; a viewer on a busy phone network gets a
+        # minute to answer before the socket is declared dead.
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 60.0,
+        # Login links carry a one-time code in the path: keep URLs out of logs.
+        "access_log": False,
+        "server_header": False,
+        # X-Forwarded-For / -Proto are believed from LIVE_TRUSTED_PROXIES only.
+        # uvicorn's own default believes them from 127.0.0.1, where any local
+        # client (or a proxy passing the client's header through) could pick its
+        # own address and so its own rate-limit bucket.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+        # uvicorn's records go to the root handlers main() configured (and
+        # filtered): no handlers of its own.
+        "log_config": None,
+    }
 
 
 def main() -> None:
@@ -204,23 +297,7 @@ def main() -> None:
     app = create_app(replace(settings, print_links=True))
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
-    python = os.path.relpath(sys.executable) if sys.prefix.startswith(str(ROOT)) else "python"
-    announce(f"New login links: {python} scripts/login.py --show ID   ·   API: {base}/api/shows")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        ws_max_size=64 * 1024,
-        ws_per_message_deflate=False,
-        # Keepalive pings every 20 s; a viewer on a busy phone network gets a
-        # minute to answer before the socket is declared dead.
-        ws_ping_interval=20.0,
-        ws_ping_timeout=60.0,
-        access_log=False,
-        # Login links carry a one-time code in the path: keep URLs out of logs.
-        server_header=False,
-    )
+    uvicorn.run(app, **uvicorn_options(settings))
     sys.exit(0)
 
 

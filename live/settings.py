@@ -6,6 +6,7 @@ setting (a test checks that).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ SETTINGS = (
     Setting("LIVE_SECRET", None, "secret for signatures and pseudonyms; generated and kept when unset"),
     Setting("LIVE_PUBLIC_URL", None, "base URL printed in links (default http://LIVE_HOST:LIVE_PORT)"),
     Setting("LIVE_ALLOWED_ORIGINS", "", "extra browser origins allowed, comma-separated"),
+    Setting("LIVE_TRUSTED_PROXIES", "", "reverse proxies (addresses or networks, comma-separated; * for any) "
+            "whose X-Forwarded-For/-Proto are believed; empty: none"),
+    Setting("LIVE_REGISTRATIONS_PER_MINUTE", "120", "viewer registrations a minute from one address"),
+    Setting("LIVE_CLAIMS_PER_MINUTE", "600", "flash-sale claims over HTTP a minute from one viewer and address"),
+    Setting("LIVE_COMMENT_INTERVAL_MS", "1000", "least time between two comments of one viewer"),
     Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
     Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
     Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
@@ -52,6 +58,10 @@ class Settings:
     secret: str | None = None
     public_url: str | None = None
     allowed_origins: frozenset[str] = frozenset()
+    trusted_proxies: tuple[str, ...] = ()
+    registrations_per_minute: int = 120
+    claims_per_minute: int = 600
+    comment_interval_ms: int = 1000
     claims_file: str | None = None
     banned_words_file: str | None = None
     demo: bool = True
@@ -69,6 +79,12 @@ class Settings:
                     return value if value not in (None, "") else s.default
             raise KeyError(name)
 
+        def number(name: str, lo: int, hi: int) -> int:
+            value = (get(name) or "").strip()
+            if not value.isdigit() or not lo <= int(value) <= hi:
+                raise SystemExit(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
+            return int(value)
+
         port = get("LIVE_PORT") or "8000"
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise SystemExit(f"LIVE_PORT must be a port number, not {port!r}")
@@ -84,8 +100,32 @@ class Settings:
             secret=get("LIVE_SECRET"),
             public_url=get("LIVE_PUBLIC_URL"),
             allowed_origins=frozenset(o.strip().rstrip("/") for o in (get("LIVE_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
+            trusted_proxies=trusted_proxies(get("LIVE_TRUSTED_PROXIES") or ""),
+            registrations_per_minute=number("LIVE_REGISTRATIONS_PER_MINUTE", 1, 1_000_000),
+            claims_per_minute=number("LIVE_CLAIMS_PER_MINUTE", 1, 1_000_000),
+            comment_interval_ms=number("LIVE_COMMENT_INTERVAL_MS", 0, 3_600_000),
             claims_file=get("LIVE_CLAIMS_FILE"),
             banned_words_file=get("LIVE_BANNED_WORDS_FILE"),
             demo=get("LIVE_DEMO") not in ("0", "false", "no"),
             log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
         )
+
+
+def trusted_proxies(value: str) -> tuple[str, ...]:
+    """LIVE_TRUSTED_PROXIES as a tuple of addresses and networks (``*``: any);
+    stops the server with a message on anything else.
+
+    uvicorn believes X-Forwarded-For and X-Forwarded-Proto only from these peers
+    (``forwarded_allow_ips``); by default from none, so a client cannot pick its
+    own rate-limit bucket or scheme by sending the headers itself."""
+    out: list[str] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False) if "/" in item else ipaddress.ip_address(item)
+            except ValueError:
+                raise SystemExit(f"LIVE_TRUSTED_PROXIES: {item!r} is not an IP address, a network or *") from None
+        out.append(item)
+    return tuple(out)

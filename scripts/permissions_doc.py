@@ -27,8 +27,8 @@ def render() -> str:
     lines = [
         "# Permissions",
         "",
-        "<!-- Generated from the features' declarations (live/core/*.py, FEATURE) by"
-        " `python -m scripts.permissions_doc`; do not edit by hand. -->",
+        ("<!-- Generated from the features' declarations (live/core/*.py, FEATURE) by"
+         " `python -m scripts.permissions_doc`; do not edit by hand. -->"),
         "",
         "Who may send each command. Staff tokens belong to one show; the admin",
         "token acts on every show. A refused command gets `403 FORBIDDEN` and",

@@ -28,6 +28,7 @@
     if (err.code === "RATE_LIMITED") return T.too_fast;
     if (err.code === "MUTED") return T.muted;
     if (err.code === "DISCONNECTED") return T.offline;
+    if (err.code === "INVALID" && (err.field === "text" || err.field === "nickname")) return T.bad_text;
     return err.message || err.code;
   }
 

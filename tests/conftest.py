@@ -169,14 +169,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 class LiveServer:
     """uvicorn serving the app on a real port in a background thread."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None, **options: Any) -> None:
+        """``options`` go to ``uvicorn.Config`` (``server.uvicorn_options(settings)``
+        serves as ``python server.py`` does)."""
         import uvicorn
 
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", ws_max_size=64 * 1024,
-            ws_per_message_deflate=False, lifespan="on",
+            app, **{"log_level": "warning", "ws_max_size": 64 * 1024, "ws_per_message_deflate": False,
+                    **options, "host": host, "port": self.port, "lifespan": "on"},
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -205,9 +205,9 @@ def test_login_link_is_one_time_and_opens_the_control_panel(client: TestClient, 
     assert "live_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
     r = client.get(f"/shows/{sid}/control")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
-    # Second use of the same link: refused.
+    # Second use of the same link: refused (an API client asking for JSON gets the contract's error).
     client.cookies.clear()
-    r = client.get(path, follow_redirects=False)
+    r = client.get(path, follow_redirects=False, headers={"Accept": "application/json"})
     assert_error(r, 403, "LINK_USED")
     assert "set-cookie" not in r.headers
 
@@ -375,6 +375,19 @@ def test_unknown_sku_is_422_everywhere(client: TestClient, show: dict[str, Any])
     assert_error(command(client, sid, {"type": "product.pin", "sku": "NOPE"}), 422, "INVALID", "sku")
     assert seq_of(client, sid) == 1
     assert show_count(client) == 1
+
+
+@pytest.mark.parametrize(("cell", "column"), [("1e308", "minutes"), ("9" * 5000 + ":00", "duration")])
+def test_a_csv_with_an_absurd_duration_is_422_naming_the_row(
+    client: TestClient, show: dict[str, Any], cell: str, column: str
+) -> None:
+    first = "5" if column == "minutes" else "5:00"
+    r = client.put(
+        f"/api/shows/{show['id']}/rundown", content=f"title,{column}\nIntro,{first}\nBig,{cell}\n".encode(),
+        headers={**ADMIN_H, "Content-Type": "text/csv"},
+    )
+    assert_error(r, 422, "INVALID", f"csv.row[3].{column}")
+    assert seq_of(client, show["id"]) == 1
 
 
 def test_products_dropping_a_used_sku_is_422(client: TestClient, show: dict[str, Any]) -> None:

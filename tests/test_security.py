@@ -146,6 +146,34 @@ def test_nan_and_infinity_are_not_json(client: TestClient, show: dict[str, Any],
     assert seq_of(client, sid) == before
 
 
+def test_a_key_given_twice_is_422_and_a_live_show_goes_on(client: TestClient, show: dict[str, Any]) -> None:
+    """``{"type":"segment.next","type":"show.end"}`` used to end the show (the last key won)."""
+    sid = show["id"]
+    assert client.post(f"/api/shows/{sid}/commands", json={"type": "show.start"}, headers=ADMIN_H).status_code == 200
+    before = all_seqs(client)
+    for method, path, body in [
+        ("POST", f"/api/shows/{sid}/commands", '{"type":"segment.next","type":"show.end"}'),
+        ("PUT", f"/api/shows/{sid}/products", '{"products":[],"products":[]}'),
+        ("POST", f"/api/shows/{sid}/viewers", '{"nickname":"Ann","nickname":"Bob"}'),
+        ("POST", "/api/shows", '{"title":"a","segments":[{"title":"x","title":"y","planned_seconds":60}]}'),
+    ]:
+        r = client.request(method, path, content=body.encode(), headers={**ADMIN_H, "Content-Type": "application/json"})
+        assert_error(r, 422, "INVALID", "body")
+    assert all_seqs(client) == before
+    assert client.get(f"/api/shows/{sid}/state", headers=ADMIN_H).json()["show"]["status"] == "live"
+
+
+@pytest.mark.parametrize("nickname", ["\u202eevil", "\u200b\u200b", "\ufeffAnn", "Ann\U000e0041", "\u2066Ann\u2069"],
+                         ids=["rlo", "zero-width-only", "bom", "tag", "isolate"])
+def test_an_invisible_character_in_a_nickname_is_422_and_registers_no_one(
+    client: TestClient, show: dict[str, Any], nickname: str
+) -> None:
+    before = seq_of(client, show["id"])
+    r = client.post(f"/api/shows/{show['id']}/viewers", json={"nickname": nickname})
+    assert_error(r, 422, "INVALID", "nickname")
+    assert seq_of(client, show["id"]) == before
+
+
 # -- pages: security headers, and a stream URL that cannot break them ----------------------------
 
 
@@ -294,7 +322,8 @@ def test_staff_cookie_of_one_show_does_nothing_on_another(client: TestClient, sh
     assert all_seqs(client) == before
 
 
-@pytest.mark.parametrize("origin", [None, "http://evil.example", "null", "http://testserver.evil.example"])
+@pytest.mark.parametrize("origin", [None, "http://evil.example", "null", "http://testserver.evil.example",
+                                    "https://testserver", "http://testserver:8000", "ws://testserver"])
 def test_every_unsafe_cookie_request_from_a_foreign_origin_is_refused(
     client: TestClient, show: dict[str, Any], origin: str | None
 ) -> None:
@@ -322,6 +351,84 @@ def test_every_unsafe_cookie_request_from_a_foreign_origin_is_refused(
     assert r.status_code == 201, r.text
     engine = client.portal.call(client.app.state.hub.shows.get, sid)  # type: ignore[union-attr,attr-defined]
     assert engine.state.ledger.viewers[r.json()["viewer_id"]].staff is False
+
+
+@pytest.mark.parametrize(("base", "origin"), [
+    ("http://testserver", "http://testserver"),
+    ("http://testserver", "http://testserver:80"),
+    ("https://testserver", "https://testserver"),
+    ("https://testserver", "https://testserver:443"),
+])
+def test_a_cookie_request_from_the_same_origin_is_served(sqlite_url: str, clock: FakeClock, base: str,
+                                                          origin: str) -> None:
+    """Same origin is scheme, host and port; a default port may be spelled out or not."""
+    with TestClient(create_app(make_settings(sqlite_url, public_url=base), clock=clock), base_url=base) as c:
+        session = session_of(c, admin_login_path(c))
+        r = c.post("/api/shows", json={"title": "T"}, headers={"Cookie": f"live_session={session}", "Origin": origin})
+        assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(("base", "origin"), [("https://testserver", "http://testserver"),
+                                              ("https://testserver", "https://testserver:8443"),
+                                              ("http://testserver", "https://testserver")])
+def test_a_socket_from_another_scheme_or_port_is_refused(sqlite_url: str, clock: FakeClock, base: str,
+                                                         origin: str) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with TestClient(create_app(make_settings(sqlite_url), clock=clock), base_url=base) as c:
+        sid = new_show(c)["id"]
+        url = base.replace("http", "ws", 1) + f"/ws/shows/{sid}"
+        with pytest.raises(WebSocketDisconnect), c.websocket_connect(url, headers={"Origin": origin}):
+            pass
+        with c.websocket_connect(url, headers={"Origin": base}) as ws:
+            ws.send_text(json.dumps({"type": "hello"}))
+            assert ws.receive_json()["type"] == "snapshot"
+            ws.close()
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def used_link(client: TestClient, sid: str) -> str:
+    path = staff_of(client, sid, "host")["login_url"].removeprefix("http://testserver")
+    assert client.get(path, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    return path
+
+
+@pytest.mark.parametrize(("query", "headers", "lang", "words"), [
+    ("", BROWSER, "en", ["used already or has expired", "Ask the admin"]),
+    ("", {**BROWSER, "Accept-Language": "zh-CN,zh;q=0.9"}, "zh-CN", ["已被使用或已过期", "管理员"]),
+    ("?lang=zh-CN", BROWSER, "zh-CN", ["已被使用或已过期"]),
+    ("", {}, "en", ["used already or has expired"]),  # */* (curl, a QR-code scanner): a page too
+])
+def test_a_used_login_link_shows_a_page_saying_how_to_get_a_new_one(
+    client: TestClient, show: dict[str, Any], query: str, headers: dict[str, str], lang: str, words: list[str]
+) -> None:
+    """It used to answer a browser with raw JSON."""
+    r = client.get(used_link(client, show["id"]) + query, headers=headers, follow_redirects=False)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "set-cookie" not in r.headers
+    assert csp_directives(r).keys() == EXPECTED_DIRECTIVES and r.headers["x-content-type-options"] == "nosniff"
+    assert f'<html lang="{lang}">' in r.text
+    for word in words:
+        assert word in r.text
+    assert ".venv/bin/python scripts/login.py --show ID" in r.text
+
+
+def test_an_unknown_login_link_shows_the_same_page_with_the_show_it_was_for(client: TestClient) -> None:
+    r = client.get("/login/not-a-code?next=/shows/s0123abcd/control", headers=BROWSER)
+    assert r.status_code == 403 and "text/html" in r.headers["content-type"]
+    assert ".venv/bin/python scripts/login.py --show s0123abcd" in r.text
+    r = client.get("/login/not-a-code?next=/shows/%3Cscript%3E/control", headers=BROWSER)
+    assert "<script>" not in r.text and "--show ID" in r.text
+    r = client.get("/login/" + "x" * 500, headers=BROWSER)
+    assert r.status_code == 403 and "text/html" in r.headers["content-type"]
+
+
+def test_an_api_client_asking_for_json_still_gets_the_error(client: TestClient, show: dict[str, Any]) -> None:
+    r = client.get(used_link(client, show["id"]), headers={"Accept": "application/json"})
+    assert_error(r, 403, "LINK_USED")
 
 
 # -- a real server's log ---------------------------------------------------------------------------

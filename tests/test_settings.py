@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from live.settings import SETTINGS, Settings
+from server import create_app
+from tests.conftest import FakeClock, make_settings, new_show
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +51,41 @@ def test_defaults_serve_on_localhost_with_sqlite_under_data() -> None:
 def test_a_bad_port_stops_the_server_with_a_message(port: str) -> None:
     with pytest.raises(SystemExit, match="LIVE_PORT"):
         Settings.from_env({"LIVE_PORT": port})
+
+
+def test_proxies_and_rate_limits_come_from_the_environment() -> None:
+    s = Settings.from_env({"LIVE_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16 ,::1", "LIVE_REGISTRATIONS_PER_MINUTE": "30",
+                           "LIVE_CLAIMS_PER_MINUTE": "90", "LIVE_COMMENT_INTERVAL_MS": "0"})
+    assert s.trusted_proxies == ("10.0.0.1", "10.1.0.0/16", "::1")
+    assert (s.registrations_per_minute, s.claims_per_minute, s.comment_interval_ms) == (30, 90, 0)
+    assert Settings.from_env({"LIVE_TRUSTED_PROXIES": "*"}).trusted_proxies == ("*",)
+
+
+def test_by_default_no_proxy_is_trusted() -> None:
+    s = Settings.from_env({})
+    assert s.trusted_proxies == ()
+    assert (s.registrations_per_minute, s.claims_per_minute, s.comment_interval_ms) == (120, 600, 1000)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("LIVE_TRUSTED_PROXIES", "proxy.internal"),
+    ("LIVE_TRUSTED_PROXIES", "10.0.0.1,10.0.0.300"),
+    ("LIVE_REGISTRATIONS_PER_MINUTE", "0"),
+    ("LIVE_REGISTRATIONS_PER_MINUTE", "fast"),
+    ("LIVE_CLAIMS_PER_MINUTE", "-5"),
+    ("LIVE_COMMENT_INTERVAL_MS", "1.5"),
+    ("LIVE_COMMENT_INTERVAL_MS", "99999999"),
+])
+def test_a_bad_proxy_or_rate_stops_the_server_naming_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SystemExit, match=name):
+        Settings.from_env({name: value})
+
+
+def test_the_comment_interval_reaches_every_engine_also_when_rebuilt(sqlite_url: str, clock: FakeClock) -> None:
+    with TestClient(create_app(make_settings(sqlite_url, comment_interval_ms=2500), clock=clock)) as c:
+        sid = new_show(c)["id"]
+        shows = c.app.state.hub.shows  # type: ignore[attr-defined]
+        assert c.portal.call(shows.get, sid).state.ledger.comment_interval_ms == 2500  # type: ignore[union-attr]
+        rebuilt = c.portal.call(shows.rebuild, sid)  # type: ignore[union-attr]
+        c.portal.call(rebuilt.stop)  # type: ignore[union-attr]
+        assert rebuilt.state.ledger.comment_interval_ms == 2500

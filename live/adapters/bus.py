@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from live.core.failures import describe
 from live.core.protocol import Outgoing
 
 log = logging.getLogger("live.bus")
@@ -97,8 +98,8 @@ class Subscription:
         if self.on_overflow is not None:
             try:
                 self.on_overflow()
-            except Exception:  # one bad callback must not stop the fan-out
-                log.exception("overflow callback for show %s failed", self.show_id)
+            except Exception as exc:  # noqa: BLE001 - one bad callback must not stop the fan-out
+                log.error("overflow callback for show %s failed: %s", self.show_id, describe(exc))
         return False
 
     async def get(self) -> Outgoing:

@@ -101,7 +101,12 @@ def async_url(url: str) -> str:
 
 
 async def open_database(url: str, **engine_args: Any) -> AsyncEngine:
-    """Create the engine and the tables (idempotent). Makes the SQLite folder."""
+    """Create the engine and the tables (idempotent). Makes the SQLite folder.
+
+    The engine hides statement parameters from its errors: a failed append's
+    parameters are events, holding a draw's seed before the reveal and what
+    viewers wrote, and an error's text ends up in logs."""
+    engine_args.setdefault("hide_parameters", True)
     full = async_url(url)
     u = make_url(full)
     if u.get_backend_name() == "sqlite":

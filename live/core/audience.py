@@ -24,21 +24,16 @@ if TYPE_CHECKING:  # show.py imports this module to validate segment actions
     from live.core.show import ShowState
 
 MAX_COMMENT = 200
-COMMENT_INTERVAL_MS = 1000
 MAX_VIEWERS = 1_000_000
 
 
-# Bidirectional overrides and isolates: they make a nickname render as another.
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
 def _nickname(value: Any) -> str:
-    """A clean nickname (1–20 characters, no control or bidi-override characters);
-    raises Invalid with field ``nickname``."""
+    """A clean nickname (1–20 characters, one line, no control characters and,
+    as every text, no invisible ones: ``v.text``); raises Invalid with field ``nickname``."""
     nickname = v.text(value, "nickname", max_len=20)
     # v.text lets newlines and tabs through (fine in a comment); a name is one line,
-    # and C1 controls / DEL / bidi overrides would garble overlays and the panel.
-    if any(unicodedata.category(c) == "Cc" or c in _BIDI for c in nickname):
+    # and C1 controls / DEL would garble overlays and the panel.
+    if any(unicodedata.category(c) == "Cc" for c in nickname):
         raise Invalid("nickname contains control characters", "nickname")
     return nickname
 
@@ -87,8 +82,9 @@ def comment(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[E
     text = v.text(cmd.get("text"), "text", max_len=MAX_COMMENT)
     if viewer.muted_until > now:
         raise Forbidden("you are muted for now", code="MUTED")
-    if now - viewer.last_comment_at < COMMENT_INTERVAL_MS:
-        raise RateLimited("one comment a second, please")
+    interval = state.ledger.comment_interval_ms
+    if now - viewer.last_comment_at < interval:
+        raise RateLimited(f"one comment every {interval / 1000:g} s, please")
     flagged = _banned_word(text, state.ledger.banned)
     return [{"type": "comment.new", "comment_id": f"c{state.seq + 1}", "viewer_id": viewer.id,
              "nickname": viewer.nickname, "pseudonym": viewer.pseudonym, "text": text,

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from live.core.errors import Invalid
+from live.core.show import MAX_SEGMENT_SECONDS
 
 ALIASES = {
     "kind": "kind", "类型": "kind", "环节类型": "kind",
@@ -35,7 +36,9 @@ KINDS = {
     "预热": "warmup", "商品": "product", "产品": "product", "互动": "interaction", "休息": "break", "收尾": "closing",
 }
 MAX_CSV_BYTES = 512 * 1024
-DURATION_RE = re.compile(r"^(\d+):(\d{1,2})(?::(\d{1,2}))?$")
+# At most 9 digits before the first colon: int() of a long digit string is slow
+# and, past 4,300 digits, an error; no segment lasts a billion minutes.
+DURATION_RE = re.compile(r"^(\d{1,9}):(\d{1,2})(?::(\d{1,2}))?$")
 POINTS_SPLIT_RE = re.compile(r"\r\n|\r|\n| \| ")
 
 
@@ -50,12 +53,23 @@ def _duration(cell: str, row: int) -> int:
     """Seconds from ``mm:ss`` or ``h:mm:ss``; raises Invalid."""
     m = DURATION_RE.match(cell.strip())
     if m is None or any(int(p) >= 60 for p in m.groups()[1:] if p is not None):
-        raise Invalid(f"row {row}: duration {cell!r} is not mm:ss or h:mm:ss", f"csv.row[{row}].duration")
+        raise Invalid(f"row {row}: duration {cell[:20]!r} is not mm:ss or h:mm:ss", f"csv.row[{row}].duration")
     total = 0
     for p in m.groups():
         if p is not None:
             total = total * 60 + int(p)
-    return total
+    return int(_bounded(total, cell, row, "duration"))
+
+
+def _bounded(seconds: float, cell: str, row: int, column: str) -> float:
+    """``seconds`` unless no segment could last that long; raises Invalid naming the row.
+
+    What is in range is ``parse_segments``' to judge (a negative length too);
+    this keeps ``1e308`` minutes from overflowing and names the spreadsheet row."""
+    if not abs(seconds) <= MAX_SEGMENT_SECONDS:
+        raise Invalid(f"row {row}: {column} {cell[:20]!r} is out of range: a segment lasts at most "
+                      f"{MAX_SEGMENT_SECONDS // 3600} h", f"csv.row[{row}].{column}")
+    return seconds
 
 
 def _number(cell: str, row: int, column: str) -> float:
@@ -63,9 +77,9 @@ def _number(cell: str, row: int, column: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise Invalid(f"row {row}: {column} {cell!r} is not a number", f"csv.row[{row}].{column}") from None
+        raise Invalid(f"row {row}: {column} {cell[:20]!r} is not a number", f"csv.row[{row}].{column}") from None
     if not math.isfinite(value):
-        raise Invalid(f"row {row}: {column} {cell!r} is not a number", f"csv.row[{row}].{column}")
+        raise Invalid(f"row {row}: {column} {cell[:20]!r} is not a number", f"csv.row[{row}].{column}")
     return value
 
 
@@ -128,10 +142,12 @@ def parse_rundown_csv(data: bytes) -> list[dict[str, Any]]:
         if cells.get("sku"):
             seg["sku"] = cells["sku"]
         if cells.get("planned_seconds"):
-            seconds = _number(cells["planned_seconds"], n, "planned_seconds")
+            cell = cells["planned_seconds"]
+            seconds = _bounded(_number(cell, n, "planned_seconds"), cell, n, "planned_seconds")
             seg["planned_seconds"] = int(seconds) if seconds.is_integer() else seconds
         elif cells.get("minutes"):
-            seg["planned_seconds"] = round(_number(cells["minutes"], n, "minutes") * 60)
+            cell = cells["minutes"]
+            seg["planned_seconds"] = round(_bounded(_number(cell, n, "minutes") * 60, cell, n, "minutes"))
         elif cells.get("duration"):
             seg["planned_seconds"] = _duration(cells["duration"], n)
         else:

@@ -12,7 +12,11 @@ EN: dict[str, str] = {
     "not_logged_in": "Open your login link to use the control panel.",
     "shows": "Shows",
     "no_shows": "No shows yet.",
-    "login_hint": "Open the login link you were given (python scripts/login.py prints one for admin).",
+    "login_hint": "Open the login link you were given (.venv/bin/python scripts/login.py prints one for admin).",
+    "link_used_title": "This login link no longer works",
+    "link_used": "A login link works once, for 24 hours: this one was used already or has expired.",
+    "link_used_ask": "Ask the admin of the show for a new link.",
+    "link_used_admin": "Admin: on the server, in the live-companion folder, run",
     "status_draft": "Planned",
     "status_live": "LIVE",
     "status_ended": "Ended",
@@ -134,6 +138,7 @@ EN: dict[str, str] = {
     "muted": "You are muted for now.",
     "offline": "Not connected. Try again in a moment.",
     "claim_failed": "Could not claim: {message}",
+    "bad_text": "Check what you typed: it is empty, too long, or has invisible characters.",
 }
 
 ZH: dict[str, str] = {
@@ -146,7 +151,11 @@ ZH: dict[str, str] = {
     "not_logged_in": "请先打开您的登录链接再使用中控台。",
     "shows": "直播场次",
     "no_shows": "还没有直播场次。",
-    "login_hint": "请打开分配给您的登录链接 (管理员可运行 python scripts/login.py 获取)。",
+    "login_hint": "请打开分配给您的登录链接 (管理员可运行 .venv/bin/python scripts/login.py 获取)。",
+    "link_used_title": "此登录链接已失效",
+    "link_used": "登录链接只能使用一次, 24 小时内有效: 此链接已被使用或已过期。",
+    "link_used_ask": "请向本场直播的管理员索取新的登录链接。",
+    "link_used_admin": "管理员: 在服务器上的 live-companion 目录中运行",
     "status_draft": "未开播",
     "status_live": "直播中",
     "status_ended": "已结束",
@@ -268,6 +277,7 @@ ZH: dict[str, str] = {
     "muted": "你已被禁言。",
     "offline": "网络未连接, 请稍后再试。",
     "claim_failed": "抢购失败: {message}",
+    "bad_text": "请检查输入内容: 内容为空、过长或含有不可见字符。",
 }
 
 LANGUAGES = {"en": EN, "zh-CN": ZH}

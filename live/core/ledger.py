@@ -20,6 +20,9 @@ from typing import Any, TypeVar
 R = TypeVar("R")
 
 
+COMMENT_INTERVAL_MS = 1000  # the default time a viewer waits between two comments
+
+
 class SealedError(RuntimeError):
     """A sealed ledger (one that belongs to a state value) was about to change: a bug."""
 
@@ -206,6 +209,7 @@ _CONTAINERS = ("viewers", "comments", "comment_index", "sales", "claims", "draws
 class Ledger:
     # configuration, not journaled, so not part of equality: the comment word list
     banned: tuple[str, ...] = field(default=(), compare=False)
+    comment_interval_ms: int = field(default=COMMENT_INTERVAL_MS, compare=False)  # likewise (LIVE_COMMENT_INTERVAL_MS)
     viewers: dict[str, Viewer] = field(default_factory=dict)
     present: int = 0
     peak: int = 0

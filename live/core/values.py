@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,7 +40,8 @@ def text(
     value: Any, field: str, *, max_len: int, min_len: int = 1, default: str | None = None
 ) -> str:
     """The stripped string (``default`` when ``value`` is None and a default is given);
-    raises Invalid when it is not a string, too short or long, or holds control characters."""
+    raises Invalid when it is not a string, too short or long, or holds control or
+    format characters (``invisible``)."""
     if value is None and default is not None:
         return default
     if not isinstance(value, str):
@@ -51,7 +53,40 @@ def text(
         raise Invalid(f"{field} is longer than {max_len} characters", field)
     if any(ord(c) < 32 and c not in "\n\t" for c in clean):
         raise Invalid(f"{field} contains control characters", field)
+    bad = invisible(clean)
+    if bad is not None:
+        raise Invalid(f"{field} contains the invisible character U+{ord(bad):04X}", field)
     return clean
+
+
+ZWJ = "\u200d"
+# What may stand before a joiner in an emoji sequence (👩🏽‍💻, ❤️‍🔥): an emoji,
+# its presentation selector, or a skin tone.
+_EMOJI_VS = "\ufe0f"
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+
+
+def _is_emoji(c: str) -> bool:
+    return unicodedata.category(c) == "So"
+
+
+def invisible(s: str) -> str | None:
+    """The first format character (Unicode category Cf) in ``s``, or None.
+
+    Format characters are invisible: bidi overrides and isolates make a name
+    or a comment render as other text, zero-width spaces make empty-looking
+    text or near-duplicates, tag characters carry hidden text. The one kept is
+    a zero-width joiner inside an emoji sequence (👨‍👩‍👧), which draws one emoji;
+    so no text is left that is empty once they are removed."""
+    for i, c in enumerate(s):
+        if unicodedata.category(c) != "Cf":
+            continue
+        if c == ZWJ and 0 < i < len(s) - 1:
+            before, after = s[i - 1], s[i + 1]
+            if (_is_emoji(before) or before == _EMOJI_VS or ord(before) in _SKIN_TONES) and _is_emoji(after):
+                continue
+        return c
+    return None
 
 
 def optional_text(value: Any, field: str, *, max_len: int) -> str | None:
@@ -147,6 +182,23 @@ MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice is ambiguous (json keeps the last): {"type": "show.start",
+    # "type": "show.end"} must not mean either.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return data
+
+
 def _not_json(name: str) -> Any:
     # NaN and Infinity are Python's extensions, not JSON: refused, because no
     # field wants them and a stored NaN could not be sent back as JSON.
@@ -157,9 +209,13 @@ def parse_json(raw: bytes | str, field: str = "body") -> Any:
     """``raw`` parsed as strict JSON and checked by ``check_json_value``.
 
     Raises Invalid (``field``, or the path of the bad string) when it is not
-    JSON, nests deeper than ``MAX_DEPTH``, or holds a lone surrogate."""
+    JSON, gives a key twice in one object, nests deeper than ``MAX_DEPTH``, or
+    holds a lone surrogate."""
     try:
-        data = json.loads(raw, parse_constant=_not_json)
+        data = json.loads(raw, parse_constant=_not_json, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        key = str(exc)[:40]
+        raise Invalid(f"the {field} gives the key {key!r} twice", field) from None
     except RecursionError:
         # json's C scanner recurses per level: a megabyte of "[" is not a 500.
         raise Invalid(f"the {field} nests deeper than {MAX_DEPTH} levels", field) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -17,7 +18,8 @@ from live.core.csvplan import parse_rundown_csv
 from live.core.errors import Forbidden, Invalid, NotFound, Unauthorized
 from live.core.protocol import PUBLIC, STAFF, state_view, without_private
 from live.core.show import parse_show_config
-from live.http.web import SESSION_COOKIE, body_bytes, hub, json_object, principal
+from live.http.panel import page_strings, render
+from live.http.web import SESSION_COOKIE, body_bytes, hub, json_object, page_language, principal
 from live.runtime.engine import ShowEngine
 
 
@@ -205,12 +207,34 @@ async def get_state(request: Request) -> Response:
     return JSONResponse(view | {"seq": engine.state.seq, "server_time": now})
 
 
+_NEXT_SHOW_RE = re.compile(r"^/shows/([A-Za-z0-9_-]{1,32})(?:/|$)")
+
+
+def wants_json(request: Request) -> bool:
+    """An API client asking for JSON (and not for a page)."""
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def link_used(request: Request) -> Response:
+    """403: the link was used, has expired or never was. A person opened it in a
+    browser: a page saying how to get a new one; an API client asking for JSON
+    gets the contract's error."""
+    if wants_json(request):
+        raise Forbidden("this login link is not valid: it was used already or has expired", code="LINK_USED")
+    lang = page_language(request)
+    t, _ = page_strings(lang)
+    found = _NEXT_SHOW_RE.match(request.query_params.get("next", ""))
+    command = f".venv/bin/python scripts/login.py --show {found.group(1) if found else 'ID'}"
+    return render("link_used.html", status=403, lang=lang, t=t, command=command)
+
+
 async def login(request: Request) -> Response:
     code = request.path_params["code"]
     h = hub(request)
     result = await h.accounts.redeem(code) if len(code) <= 100 else None
     if result is None:
-        raise Forbidden("this login link is not valid: it was used already or has expired", code="LINK_USED")
+        return link_used(request)
     token, who = result
     target = f"/shows/{who.show_id}/control" if who.show_id else "/"
     wanted = request.query_params.get("next", "")

@@ -14,7 +14,6 @@ import logging
 import re
 import secrets
 import time
-import traceback
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -26,6 +25,7 @@ from live.core import values as v
 from live.core.auth import Principal, viewer_of
 from live.core.compliance import check_show
 from live.core.errors import Forbidden, Invalid, LiveError, NotFound, RateLimited, Unauthorized
+from live.core.failures import describe
 from live.http.web import SESSION_COOKIE, hub, origin_allowed
 from live.runtime.engine import ShowEngine
 
@@ -82,10 +82,9 @@ def redact(text: str, known: tuple[str, ...] = ()) -> str:
 
 
 def log_failure(show_id: str, exc: BaseException, known: tuple[str, ...]) -> None:
-    """Log an unexpected error with its traceback, tokens masked (a message or a
-    repr in the traceback may carry what the client sent)."""
-    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    log.error("socket of show %s failed:\n%s", redact(show_id[:64], known), redact(trace, known))
+    """Log an unexpected error by its kind and place (``describe``): a message or a
+    repr in a traceback may carry what the client sent."""
+    log.error("socket of show %s failed: %s", redact(show_id[:64], known), describe(exc))
 
 
 async def receive_text(ws: WebSocket) -> str:
@@ -157,7 +156,7 @@ async def show_socket(ws: WebSocket) -> None:
     origin = ws.headers.get("origin")
     # Browsers always send Origin; a foreign one is cross-site WebSocket hijacking.
     # Closing before accept makes the server refuse the handshake with 403.
-    if origin is not None and not origin_allowed(origin, ws.headers.get("host"), h.allowed_origins):
+    if origin is not None and not origin_allowed(origin, ws, h.allowed_origins):
         await ws.close(code=CLOSE_POLICY)
         return
     await ws.accept()

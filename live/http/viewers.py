@@ -13,17 +13,20 @@ from live.http.web import RateLimiter, bearer, client_key, hub, json_object, pri
 
 # A person registers once per show; a script registering thousands is refused.
 # Generous, because many real viewers share one address behind carrier NAT.
-REGISTRATIONS_PER_MINUTE, REGISTRATIONS_BURST = 120, 60
-CLAIMS_PER_MINUTE, CLAIMS_BURST = 600, 60
+# The rates a minute are settings (LIVE_REGISTRATIONS_PER_MINUTE,
+# LIVE_CLAIMS_PER_MINUTE); this many may come at once, or the rate when lower.
+REGISTRATIONS_BURST = 60
+CLAIMS_BURST = 60
 
 
 def limiter(request: Request, name: str) -> RateLimiter:
     """This app's limiter ``name`` (made on first use: each app has its own buckets)."""
-    limits = hub(request).limits
+    h = hub(request)
+    limits = h.limits
     if name not in limits:
-        rate, burst = {"registrations": (REGISTRATIONS_PER_MINUTE, REGISTRATIONS_BURST),
-                       "claims": (CLAIMS_PER_MINUTE, CLAIMS_BURST)}[name]
-        limits[name] = RateLimiter(per_minute=rate, burst=burst)
+        rate, burst = {"registrations": (h.registrations_per_minute, REGISTRATIONS_BURST),
+                       "claims": (h.claims_per_minute, CLAIMS_BURST)}[name]
+        limits[name] = RateLimiter(per_minute=rate, burst=min(burst, rate), clock=h.clock)
     found: RateLimiter = limits[name]
     return found
 

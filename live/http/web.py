@@ -3,14 +3,14 @@ asking (bearer token or session cookie), checking Origin, page language."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 
 from live.core.auth import Principal
-from live.core.errors import Forbidden, Invalid, TooLarge, Unauthorized
+from live.core.errors import Forbidden, Invalid, LiveError, TooLarge, Unauthorized
 from live.core.values import parse_json
 from live.runtime.hub import Hub
 
@@ -25,8 +25,17 @@ def hub(conn: HTTPConnection) -> Hub:
     return conn.state.hub  # type: ignore[no-any-return]
 
 
+class ClientGone(LiveError):
+    """The client hung up before its body was read. Not a server error: nothing is
+    logged, and the answer (400) goes nowhere."""
+
+    status = 400
+    code = "CLIENT_GONE"
+
+
 async def body_bytes(request: Request) -> bytes:
-    """The raw body, at most ``MAX_BODY`` bytes; raises TooLarge (413, field ``body``).
+    """The raw body, at most ``MAX_BODY`` bytes; raises TooLarge (413, field ``body``),
+    or ClientGone when the client disconnects mid-upload.
 
     The declared length is checked first so a huge upload is refused unread;
     the stream is counted too, for chunked bodies that declare nothing."""
@@ -35,11 +44,14 @@ async def body_bytes(request: Request) -> bytes:
         raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone("the client disconnected before its request body arrived", "body") from None
     return b"".join(chunks)
 
 
@@ -62,15 +74,52 @@ async def json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
-    """Same-origin (scheme-agnostic host:port match) or listed in LIVE_ALLOWED_ORIGINS.
-    A missing Origin is allowed only for non-browser clients, which the caller decides."""
-    if origin is None:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# A socket's scope says ws/wss; its page was served over http/https.
+_PAGE_SCHEME = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` with the default port filled in, or None when
+    the scheme is not http(s) or the host or port is malformed."""
+    if scheme not in DEFAULT_PORTS or not netloc or any(c in netloc for c in "/?#@\\"):
+        return None
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return scheme, parts.hostname, DEFAULT_PORTS[scheme] if port is None else port
+
+
+def parse_origin(origin: str) -> tuple[str, str, int] | None:
+    """An Origin header (``scheme://host[:port]``) as ``(scheme, host, port)``, or None."""
+    parts = urlsplit(origin.strip())
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    return _origin(parts.scheme.lower(), parts.netloc)
+
+
+def origin_allowed(origin: str | None, conn: HTTPConnection, allowed: frozenset[str]) -> bool:
+    """Same origin (scheme, host and port; a default port may be left out) or listed
+    in LIVE_ALLOWED_ORIGINS. A missing Origin is allowed only for non-browser
+    clients, which the caller decides.
+
+    The request's scheme is the ASGI scope's (``ws`` → ``http``, ``wss`` →
+    ``https``), which uvicorn takes from X-Forwarded-Proto of a trusted proxy
+    (LIVE_TRUSTED_PROXIES); the host and port are the Host header's."""
+    if not origin:
         return False
-    if origin in allowed:
+    theirs = parse_origin(origin)
+    if theirs is None:
+        return False
+    if theirs in {parse_origin(a) for a in allowed}:
         return True
-    netloc = urlsplit(origin).netloc
-    return bool(host) and netloc == host
+    scheme = _PAGE_SCHEME.get(str(conn.scope.get("scheme", "")), "")
+    ours = _origin(scheme, conn.headers.get("host", ""))
+    return ours is not None and theirs == ours
 
 
 def bearer(conn: HTTPConnection) -> str | None:
@@ -96,9 +145,7 @@ async def principal(conn: HTTPConnection, required: bool = True) -> Principal | 
         who = await h.accounts.identify(cookie)
         if who is not None:
             method = conn.scope.get("method", "GET")
-            if method in UNSAFE and not origin_allowed(
-                conn.headers.get("origin"), conn.headers.get("host"), h.allowed_origins
-            ):
+            if method in UNSAFE and not origin_allowed(conn.headers.get("origin"), conn, h.allowed_origins):
                 raise Forbidden("cross-site request refused (Origin does not match)", code="BAD_ORIGIN")
             return who
     if required:
@@ -123,19 +170,23 @@ def page_language(conn: HTTPConnection) -> str:
 
 
 class RateLimiter:
-    """Token buckets by key (a client address), in memory, on the monotonic clock.
-    Bounded: the oldest keys are forgotten past ``max_keys``."""
+    """Token buckets by key (a client address), in memory, on ``clock`` (the
+    app's, in milliseconds: tests move it by hand). Bounded: the oldest keys are
+    forgotten past ``max_keys``."""
 
-    def __init__(self, per_minute: float, burst: float, max_keys: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
+    def __init__(self, per_minute: float, burst: float, clock: Callable[[], int], max_keys: int = 100_000) -> None:
+        self.rate = per_minute / 60_000.0  # tokens a millisecond
         self.burst = burst
+        self.clock = clock
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, key: str) -> bool:
-        now = time.monotonic()
+        """Takes a token from ``key``'s bucket; returns False when it has none."""
+        now = self.clock()
         tokens, stamp = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        # A wall clock set back refills nothing (and takes nothing away).
+        tokens = min(self.burst, tokens + max(0, now - stamp) * self.rate)
         allowed = tokens >= 1
         self._buckets[key] = (tokens - 1 if allowed else tokens, now)
         if len(self._buckets) > self.max_keys:

@@ -24,5 +24,7 @@ class Hub:
     claims: tuple[str, ...]
     public_url: str
     allowed_origins: frozenset[str] = field(default_factory=frozenset)
+    registrations_per_minute: int = 120
+    claims_per_minute: int = 600
     # rate limiters by name (live/http/viewers.py): per app, so two apps never share buckets
     limits: dict[str, Any] = field(default_factory=dict)

@@ -18,20 +18,21 @@ class Shows:
 
     def __init__(
         self, journal: Journal, bus: Publisher, clock: Callable[[], int], secret: bytes = b"",
-        banned: tuple[str, ...] = (), tick: bool = True,
+        banned: tuple[str, ...] = (), tick: bool = True, comment_interval_ms: int = 1000,
     ) -> None:
         self.journal = journal
         self.bus = bus
         self.clock = clock
         self.secret = secret
         self.banned = banned
+        self.comment_interval_ms = comment_interval_ms
         self.tick = tick
         self._engines: dict[str, ShowEngine] = {}
         self._loading: dict[str, asyncio.Future[ShowEngine]] = {}
 
     def _engine(self, state: ShowState, last_at: int) -> ShowEngine:
         engine = ShowEngine(state, self.journal, self.bus, self.clock, last_at=last_at, secret=self.secret,
-                            banned=self.banned)
+                            banned=self.banned, comment_interval_ms=self.comment_interval_ms)
         if self.tick:
             engine.start_ticker()
         return engine

@@ -107,3 +107,18 @@ def test_open_bus_by_url() -> None:
     assert isinstance(open_bus("memory://"), MemoryBus)
     with pytest.raises(ValueError):
         open_bus("kafka://x")
+
+
+async def test_a_failing_overflow_callback_is_logged_by_kind_and_the_fan_out_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> None:
+        raise ValueError("a viewer's comment: 秘密")
+
+    bus = MemoryBus()
+    sub = bus.subscribe("s1", maxsize=1, on_overflow=broken)
+    other = bus.subscribe("s1")
+    bus.publish("s1", events(1, 3))
+    assert sub.overflowed and await drain(other) == [1, 2, 3]
+    [record] = [r for r in caplog.records if r.name == "live.bus"]
+    assert "ValueError" in record.getMessage() and "秘密" not in caplog.text and record.exc_info is None

@@ -17,6 +17,7 @@ import pytest
 from live.core.auth import pseudonym
 from live.core.commands import Event, apply, create, evolve
 from live.core.errors import LiveError
+from live.core.ledger import COMMENT_INTERVAL_MS
 from live.core.show import ShowState, parse_show_config
 
 T0 = 1_700_000_000_000
@@ -36,10 +37,11 @@ class Sim:
     """A show driven through ``apply`` with a hand-moved clock; keeps the journal."""
 
     def __init__(self, start: bool = True, like_goal: int | None = None, segments: Any = None,
-                 banned: tuple[str, ...] = ()) -> None:
+                 banned: tuple[str, ...] = (), comment_interval_ms: int = COMMENT_INTERVAL_MS) -> None:
         config = parse_show_config({"title": "Spring tea", "like_goal": like_goal})
         self.state, first = create("show1", config, PRODUCTS, segments or [], T0)
-        self.state = replace(self.state, ledger=self.state.ledger.configured(banned=banned))
+        self.state = replace(self.state, ledger=self.state.ledger.configured(
+            banned=banned, comment_interval_ms=comment_interval_ms))
         self.journal: list[Event] = [first]
         self.now = T0
         self.seeds = 0

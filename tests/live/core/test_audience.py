@@ -37,7 +37,7 @@ def test_register_adds_a_viewer_under_their_pseudonym() -> None:
 
 @pytest.mark.parametrize("nickname", [
     "", "   ", "x" * 21, "a\nb", "a\tb", "a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "ab\u202ecd", "\u2066ab",
-    None, 42, ["Ann"],
+    None, 42, ["Ann"], "\u200b", "\u200b\u200c", "\ufeffAnn", "Ann\U000e0041", "\u061cAnn", "A\u200dnn",
 ])
 def test_a_bad_nickname_is_refused_and_writes_nothing(nickname: Any) -> None:
     sim = Sim()
@@ -47,7 +47,7 @@ def test_a_bad_nickname_is_refused_and_writes_nothing(nickname: Any) -> None:
     assert sim.state.ledger.viewers == {}
 
 
-@pytest.mark.parametrize("nickname", ["x" * 20, "王", "Ann 🍵", "O'Brien"])
+@pytest.mark.parametrize("nickname", ["x" * 20, "王", "Ann 🍵", "O'Brien", "Ann \U0001f469\u200d\U0001f4bb"])
 def test_nicknames_up_to_20_characters_are_accepted(nickname: str) -> None:
     sim = Sim()
     vid = sim.viewer(nickname)
@@ -153,7 +153,8 @@ def test_a_comment_is_public_with_the_nickname() -> None:
     assert sim.state.ledger.viewers[vid].comments == 1
 
 
-@pytest.mark.parametrize("text", ["", "   ", "x" * 201, None, 7, "a\x00b"])
+@pytest.mark.parametrize("text", ["", "   ", "x" * 201, None, 7, "a\x00b", "\u202eevil", "\u200b\u200b",
+                                  "\ufeff", "hi\U000e0020", "\u2066x\u2069"])
 def test_a_bad_comment_is_refused(text: Any) -> None:
     sim = Sim()
     vid = sim.viewer("Ann")
@@ -174,6 +175,18 @@ def test_one_comment_a_second_per_viewer() -> None:
     sim.refused({"type": "viewer.comment", "text": "two"}, RateLimited, viewer=ann)
     sim.comment(bob, "someone else may")
     sim.wait(1)
+    assert types(sim.comment(ann, "two")) == ["comment.new"]
+
+
+@pytest.mark.parametrize("interval", [0, 5000])
+def test_the_comment_interval_is_configuration_from_the_shell(interval: int) -> None:
+    sim = Sim(comment_interval_ms=interval)  # as the engine sets it (LIVE_COMMENT_INTERVAL_MS)
+    ann = sim.viewer("Ann")
+    sim.comment(ann, "one")
+    if interval:
+        sim.wait(interval - 1)
+        assert "5 s" in sim.refused({"type": "viewer.comment", "text": "two"}, RateLimited, viewer=ann).message
+        sim.wait(1)
     assert types(sim.comment(ann, "two")) == ["comment.new"]
 
 

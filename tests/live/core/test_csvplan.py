@@ -169,3 +169,23 @@ def test_malformed_csv_is_invalid_with_a_useful_field(data: bytes, field: str) -
 def test_cells_larger_than_the_csv_module_allows_are_invalid() -> None:
     data = b"title,minutes\n" + b"x" * (200 * 1024) + b",1\n"
     assert invalid_field(data) == "csv"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (csv_bytes("title,minutes\nIntro,1\nBig,1e308\n"), "csv.row[3].minutes"),
+        (csv_bytes("title,minutes\nIntro,-1e308\n"), "csv.row[2].minutes"),
+        (csv_bytes("title,minutes\nIntro,1e300\n"), "csv.row[2].minutes"),
+        (csv_bytes("title,seconds\nIntro,1e308\n"), "csv.row[2].planned_seconds"),
+        (csv_bytes("title,seconds\nIntro," + "9" * 5000 + "\n"), "csv.row[2].planned_seconds"),
+        (csv_bytes("title,duration\nIntro,1:00\nLong," + "9" * 5000 + ":00\n"), "csv.row[3].duration"),
+        (csv_bytes("title,duration\nIntro," + "9" * 4000 + ":00:00\n"), "csv.row[2].duration"),
+    ],
+    ids=["1e308-minutes", "minus-1e308-minutes", "1e300-minutes", "1e308-seconds", "5000-digit-seconds",
+         "5000-digit-duration", "4000-digit-hours"],
+)
+def test_an_absurdly_long_duration_is_invalid_naming_its_row(data: bytes, field: str) -> None:
+    """``1e308`` minutes overflowed (500), and a 5,000-digit duration passed
+    Python's limit on int() of a string (500)."""
+    assert invalid_field(data) == field

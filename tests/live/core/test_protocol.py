@@ -187,3 +187,11 @@ def test_malformed_socket_messages_are_invalid_not_crashes(raw: str, field: str)
     with pytest.raises(Invalid) as err:
         p.parse_message(raw)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("raw", ['{"type":"command","command":{"type":"show.start","type":"show.end"}}',
+                                 '{"type":"like","type":"comment","text":"x"}'])
+def test_a_socket_message_giving_a_key_twice_is_invalid(raw: str) -> None:
+    with pytest.raises(Invalid) as exc:
+        p.parse_message(raw)
+    assert exc.value.field == "message"

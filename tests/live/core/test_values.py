@@ -211,3 +211,62 @@ def test_no_unknown_keys_names_the_first_unknown_key_with_its_path() -> None:
 def test_invalid_renders_the_contract_error_body() -> None:
     err = Invalid("title must not be empty", "title")
     assert err.to_dict() == {"code": "INVALID", "message": "title must not be empty", "field": "title"}
+
+
+# -- invisible and direction-changing characters (Unicode category Cf) ------------------------------
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "evil\u202egnp.exe",  # right-to-left override: renders as "evilexe.png"
+        "\u2066isolated\u2069",  # bidi isolates
+        "\u200b",  # zero-width space only
+        "\u200b\u200c\u2060",  # zero-width characters only
+        "\ufeffhello",  # byte-order mark / zero-width no-break space
+        "flag\U000e0067\U000e0062\U000e007f",  # tag characters (invisible)
+        "\u200d",  # a zero-width joiner alone
+        "a\u200db",  # a joiner between letters, not in an emoji sequence
+        "soft\u00adhyphen",
+        "  \u200b  ",
+    ],
+    ids=["rlo", "isolates", "zwsp-only", "zero-width-only", "bom", "tags", "zwj-alone", "zwj-letters",
+         "soft-hyphen", "spaces-and-zwsp"],
+)
+def test_text_rejects_format_characters_naming_the_field(raw: str) -> None:
+    with pytest.raises(Invalid) as exc:
+        v.text(raw, "text", max_len=200)
+    assert exc.value.field == "text"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "family \U0001f468\u200d\U0001f469\u200d\U0001f467",  # 👨‍👩‍👧
+        "\u2764\ufe0f\u200d\U0001f525",  # ❤️‍🔥 (variation selector before the joiner)
+        "\U0001f469\U0001f3fd\u200d\U0001f4bb",  # 👩🏽‍💻 (skin tone before the joiner)
+        "\U0001f3f3\ufe0f\u200d\U0001f308 pride",  # 🏳️‍🌈
+        "直播间 كلمة שלום",  # scripts of either direction are fine; only the overrides are refused
+    ],
+    ids=["family", "heart-on-fire", "skin-tone", "rainbow-flag", "scripts"],
+)
+def test_text_keeps_joiners_inside_emoji_sequences(raw: str) -> None:
+    assert v.text(raw, "text", max_len=200) == raw.strip()
+
+
+# -- duplicate JSON keys ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"type":"show.start","type":"show.end"}', '{"a":{"x":1,"x":2}}', '[{"k":1},{"k":1,"k":1}]'],
+    ids=["top-level", "nested", "in-a-list"],
+)
+def test_parse_json_refuses_a_key_given_twice(raw: str) -> None:
+    """Which of two values wins is the parser's choice: a command ``show.start``
+    that was also ``show.end`` ended a live show."""
+    with pytest.raises(Invalid) as exc:
+        v.parse_json(raw, "message")
+    assert exc.value.field == "message"
+
+
+def test_parse_json_keeps_the_same_key_in_different_objects() -> None:
+    assert v.parse_json('{"a":{"k":1},"b":{"k":2}}') == {"a": {"k": 1}, "b": {"k": 2}}

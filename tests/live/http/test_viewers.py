@@ -17,12 +17,13 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from live.core.audience import COMMENT_INTERVAL_MS
+from live.core.ledger import COMMENT_INTERVAL_MS
 from live.http import viewers as viewer_http
 from live.runtime import engine as engine_mod
-from tests.conftest import FakeClock, LiveServer, admin_headers
+from server import create_app, uvicorn_options
+from tests.conftest import FakeClock, LiveServer, admin_headers, make_settings
 from tests.live.http.test_claims import journal_events
 from tests.live.http.test_socket import (
     closed_code,
@@ -134,15 +135,77 @@ async def test_registering_on_an_unknown_show_is_404(http: httpx.AsyncClient) ->
     assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
 
 
-async def test_registrations_over_the_rate_are_429_and_write_nothing(http: httpx.AsyncClient) -> None:
-    show = await new_show(http)
-    burst = viewer_http.REGISTRATIONS_BURST
-    for i in range(burst):
-        await register(http, show["id"], f"n{i}")
-    seq = await seq_of(http, show["id"])
-    r = await http.post(f"/api/shows/{show['id']}/viewers", json={"nickname": "one more"})
-    assert r.status_code == 429 and r.json()["error"]["code"] == "RATE_LIMITED"
-    assert await seq_of(http, show["id"]) == seq
+async def test_registrations_over_the_rate_are_429_and_write_nothing(sqlite_url: str, clock: FakeClock) -> None:
+    """On the app's clock, moved by hand: however slow the machine, no token
+    comes back between two registrations, and exactly one after half a second."""
+    server = LiveServer(create_app(make_settings(sqlite_url, registrations_per_minute=120), clock=clock)).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=admin_headers(), trust_env=False) as http:
+            show = await new_show(http)
+            for i in range(viewer_http.REGISTRATIONS_BURST):
+                await register(http, show["id"], f"n{i}")
+            seq = await seq_of(http, show["id"])
+            r = await http.post(f"/api/shows/{show['id']}/viewers", json={"nickname": "one more"})
+            assert r.status_code == 429 and r.json()["error"]["code"] == "RATE_LIMITED"
+            assert await seq_of(http, show["id"]) == seq
+            clock.advance(0.5)  # 120 a minute: one registration back
+            await register(http, show["id"], "one more")
+            r = await http.post(f"/api/shows/{show['id']}/viewers", json={"nickname": "and another"})
+            assert r.status_code == 429
+            assert await seq_of(http, show["id"]) == seq + 1
+    finally:
+        server.stop()
+
+
+def served_like_main(settings: Any, clock: FakeClock) -> LiveServer:
+    """The app on uvicorn with ``python server.py``'s options (proxy headers included)."""
+    options = {k: val for k, val in uvicorn_options(settings).items() if k not in ("host", "port")}
+    return LiveServer(create_app(settings, clock=clock), **{**options, "log_level": "warning"}).start()
+
+
+@pytest.mark.parametrize(("trusted", "statuses"), [((), [201, 429, 429]), (("127.0.0.1",), [201, 201, 429])],
+                         ids=["no-proxy-trusted", "trusted-proxy"])
+async def test_x_forwarded_for_picks_the_bucket_only_behind_a_trusted_proxy(
+    sqlite_url: str, clock: FakeClock, trusted: tuple[str, ...], statuses: list[int]
+) -> None:
+    """uvicorn's own default believes X-Forwarded-For from 127.0.0.1: a client
+    there named any address and got a fresh bucket each time. Now only peers in
+    LIVE_TRUSTED_PROXIES are believed; behind one, each viewer has their own bucket."""
+    server = served_like_main(make_settings(sqlite_url, registrations_per_minute=1, trusted_proxies=trusted), clock)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=admin_headers(), trust_env=False) as http:
+            show = await new_show(http)
+            got = []
+            for address in ("203.0.113.1", "203.0.113.2", "203.0.113.1"):
+                r = await http.post(f"/api/shows/{show['id']}/viewers", json={"nickname": "Ann"},
+                                    headers={"Authorization": "", "X-Forwarded-For": address})
+                got.append(r.status_code)
+            assert got == statuses
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("trusted", "accepted"), [((), False), (("127.0.0.1",), True)])
+async def test_the_scheme_of_a_trusted_proxy_decides_the_socket_origin(
+    sqlite_url: str, clock: FakeClock, trusted: tuple[str, ...], accepted: bool
+) -> None:
+    """Behind a TLS proxy the page is https: its Origin matches only when the
+    proxy's X-Forwarded-Proto is believed."""
+    server = served_like_main(make_settings(sqlite_url, trusted_proxies=trusted), clock)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=admin_headers(), trust_env=False) as http:
+            show = await new_show(http)
+        headers = {"Origin": f"https://{server.host}:{server.port}", "X-Forwarded-Proto": "https"}
+        if accepted:
+            async with ws_connect(server, show["id"], additional_headers=headers) as ws:
+                assert (await hello(ws, overlay_key=show["overlay_key"]))["type"] == "snapshot"
+        else:
+            with pytest.raises(InvalidStatus) as info:
+                async with ws_connect(server, show["id"], additional_headers=headers):
+                    pass
+            assert info.value.response.status_code == 403
+    finally:
+        server.stop()
 
 
 # -- presence ------------------------------------------------------------------------------------------
