@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             allowed_origins=settings.allowed_origins,
             registrations_per_minute=settings.registrations_per_minute,
             claims_per_minute=settings.claims_per_minute,
+            hellos_per_minute=settings.hellos_per_minute,
         )
         resumed = await hub.shows.load_live()
         if resumed:

@@ -1,10 +1,10 @@
-"""``/ws/shows/{id}``: one socket for staff, overlays and (later) viewers.
+"""``/ws/shows/{id}``: one socket for staff, overlays and viewers — the transport.
 
-The first message (hello) decides the role. Then the server sends a snapshot
-(or exactly the missed events for a reconnect with ``last_seq``) followed by
-every event the role may see, while the client may ping and, as staff, send
-commands. Errors are ``{"type": "error", …}`` and the socket stays open;
-only a bad hello, a flood or a slow reader closes it.
+The protocol itself (hello → identify → catch-up → dispatch) is the sans-I/O
+``live.core.session.Session``; this module does its I/O: the Origin check and
+the per-address hello limit, reading and writing frames, identifying tokens,
+asking the engine, and the fan-out loop. Errors are ``{"type": "error", …}``
+and the socket stays open; only a bad hello, a flood or a slow reader closes it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 import secrets
-import time
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -21,53 +20,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live.adapters.bus import CutOff, Subscription
 from live.core import protocol as p
-from live.core import values as v
+from live.core import session as s
 from live.core.auth import Principal, viewer_of
 from live.core.compliance import check_show
-from live.core.errors import Forbidden, Invalid, LiveError, NotFound, RateLimited, Unauthorized
+from live.core.errors import Invalid, LiveError, NotFound, RateLimited, Unauthorized
 from live.core.failures import describe
-from live.http.web import SESSION_COOKIE, hub, origin_allowed
+from live.http.web import SESSION_COOKIE, client_key, hub, limiter, origin_allowed
 from live.runtime.engine import ShowEngine
 
 log = logging.getLogger("live.socket")
 
 HELLO_TIMEOUT = 10.0
-RATE = 20.0  # messages per second a client may send on average
-BURST = 40.0
-FLOOD_STRIKES = 50  # refused messages before the socket is closed
-
 CLOSE_TIMEOUT = 2.0  # seconds a close may wait for a reader that does not read
-
-CLOSE_POLICY = 1008
-CLOSE_INTERNAL = 1011
-CLOSE_TOO_SLOW = 4008
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_NOT_FOUND = 4404
-
-
-class Bucket:
-    """Token bucket on the monotonic clock (a socket's own rate limit)."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens = burst
-        self.stamp = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
-def error_message(exc: LiveError, request_id: Any = None) -> str:
-    body: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message, "request_id": request_id}
-    if exc.field is not None:
-        body["field"] = exc.field
-    return p.dumps(body)
 
 
 _TOKEN_RE = re.compile(r"\b(st|se|ad|ov)_[A-Za-z0-9_-]{8,}")
@@ -143,44 +107,38 @@ async def identify(ws: WebSocket, hello: dict[str, Any], show_id: str) -> tuple[
     return p.PUBLIC, None
 
 
-def _close_code(exc: LiveError) -> int:
-    if exc.status == 404:
-        return CLOSE_NOT_FOUND
-    if exc.status in (401, 403):
-        return CLOSE_UNAUTHORIZED
-    return CLOSE_POLICY
-
-
 async def show_socket(ws: WebSocket) -> None:
     h = hub(ws)
     origin = ws.headers.get("origin")
     # Browsers always send Origin; a foreign one is cross-site WebSocket hijacking.
     # Closing before accept makes the server refuse the handshake with 403.
     if origin is not None and not origin_allowed(origin, ws, h.allowed_origins):
-        await ws.close(code=CLOSE_POLICY)
+        await ws.close(code=s.CLOSE_POLICY)
         return
     await ws.accept()
     show_id = ws.path_params["show_id"]
+    session = s.Session(h.clock())
     known: tuple[str, ...] = ()
     try:
         try:
-            raw = await asyncio.wait_for(receive_text(ws), HELLO_TIMEOUT)
-            hello = p.parse_hello(p.parse_message(raw))
+            hello = session.hello(await asyncio.wait_for(receive_text(ws), HELLO_TIMEOUT))
+            if not limiter(ws, "hellos").allow(client_key(ws)):
+                raise RateLimited("too many connections from this address; wait a minute")
             known = (hello["token"] or "", hello["overlay_key"] or "")
-            audience, who = await identify(ws, hello, show_id)
+            session.identified(*await identify(ws, hello, show_id))
             engine = await h.shows.get(show_id)
         except TimeoutError:
-            await close_quietly(ws, CLOSE_POLICY, "no hello")
+            await close_quietly(ws, s.CLOSE_POLICY, "no hello")
             return
         except LiveError as exc:
-            await ws.send_text(error_message(exc))
-            await close_quietly(ws, _close_code(exc))
+            await ws.send_text(s.error(exc))
+            await close_quietly(ws, s.close_code(exc))
             return
-        viewer_id = who.staff_id if who is not None and who.role == "viewer" else None
+        viewer_id = session.viewer_id
         if viewer_id is not None:
             await engine.connected(viewer_id)
         try:
-            await Connection(ws, engine, audience, who).run(hello["last_seq"])
+            await Connection(ws, engine, session).run(hello["last_seq"])
         finally:
             if viewer_id is not None:
                 engine.disconnected(viewer_id)
@@ -188,7 +146,7 @@ async def show_socket(ws: WebSocket) -> None:
         pass
     except Exception as exc:  # noqa: BLE001 - a bug in one socket must not go unlogged or take down others
         log_failure(show_id, exc, known)
-        await close_quietly(ws, CLOSE_INTERNAL)
+        await close_quietly(ws, s.CLOSE_INTERNAL)
 
 
 class Connection:
@@ -196,12 +154,10 @@ class Connection:
     messages in, concurrently. Every send goes through ``send`` (one lock), so
     the event sender and the replies of the receive loop never interleave."""
 
-    def __init__(self, ws: WebSocket, engine: ShowEngine, audience: str, who: Principal | None) -> None:
+    def __init__(self, ws: WebSocket, engine: ShowEngine, session: s.Session) -> None:
         self.ws = ws
         self.engine = engine
-        self.audience = audience
-        self.who = who
-        self.sent = 0  # highest seq sent (or covered by the snapshot)
+        self.session = session
         self.send_lock = asyncio.Lock()
         self.cut = asyncio.Event()  # set by the bus when this connection fell behind
 
@@ -211,33 +167,19 @@ class Connection:
 
     def _snapshot(self, recovered: bool | None = None) -> str:
         state = self.engine.state
-        warnings = check_show(state, hub(self.ws).claims) if self.audience == p.STAFF else None
-        msg = p.snapshot(state, self.engine.now(), self.audience, self.engine.epoch, warnings)
-        if recovered is not None:
-            msg["recovered"] = recovered
-        if self.who is not None and self.who.role == "viewer":
-            msg["me"] = viewer_me(state, self.who.staff_id or "")
-        elif self.who is not None:
-            msg["me"] = {"role": self.who.role, "name": self.who.name}
-        self.sent = state.seq
-        return p.dumps(msg)
+        warnings = check_show(state, hub(self.ws).claims) if self.session.audience == p.STAFF else None
+        return self.session.snapshot(state, self.engine.now(), self.engine.epoch, warnings, recovered)
 
     async def _catch_up(self, last_seq: int | None) -> None:
         """A snapshot; or, for a reconnect, exactly the missed events then ``recovered``
-        (a snapshot with ``recovered: false`` when they are no longer held)."""
-        missed = None if last_seq is None else await self.engine.missed(last_seq)
+        (a snapshot with ``recovered: false`` when they are too many or no longer held)."""
+        limit = self.session.catch_up(last_seq)
+        missed = None if last_seq is None or limit is None else await self.engine.missed(last_seq, limit)
         if last_seq is None or missed is None:
             await self.send(self._snapshot(None if last_seq is None else False))
             return
-        for event in missed:
-            text = p.Outgoing(event).encoded(self.audience)
-            if text is not None:
-                await self.send(text)
-        self.sent = max(last_seq, missed[-1]["seq"] if missed else 0)
-        await self.send(
-            p.dumps({"type": "recovered", "seq": self.sent, "epoch": self.engine.epoch,
-                     "server_time": self.engine.now(), "recovered": True, "missed": len(missed)})
-        )
+        for frame in self.session.replayed(last_seq, missed, self.engine.epoch, self.engine.now()):
+            await self.send(frame)
 
     async def run(self, last_seq: int | None) -> None:
         """Serve the socket until the client leaves, floods, or falls behind.
@@ -245,7 +187,7 @@ class Connection:
         sub = hub(self.ws).bus.subscribe(self.engine.show_id, on_overflow=self.cut.set)
         try:
             # Subscribed first, so nothing published from here on is lost;
-            # the sender skips what the snapshot or the catch-up already holds.
+            # the session skips what the snapshot or the catch-up already holds.
             await self._catch_up(last_seq)
             tasks = [
                 asyncio.ensure_future(self._send_loop(sub)),
@@ -259,8 +201,8 @@ class Connection:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             if self.cut.is_set():
-                log.info("cut off a slow %s connection of show %s", self.audience, self.engine.show_id)
-                await close_quietly(self.ws, CLOSE_TOO_SLOW, "too slow")
+                log.info("cut off a slow %s connection of show %s", self.session.audience, self.engine.show_id)
+                await close_quietly(self.ws, s.CLOSE_TOO_SLOW, "too slow")
                 return
             for task in done:
                 task.result()  # re-raises WebSocketDisconnect or a bug
@@ -274,101 +216,47 @@ class Connection:
             except CutOff:
                 await self.cut.wait()  # ``run`` sees the cut and closes
                 return
-            if item.seq <= self.sent:
-                continue
-            self.sent = item.seq
-            text = item.encoded(self.audience)
+            text = self.session.outgoing(item)
             if text is not None:
                 await self.send(text)
 
     async def _receive_loop(self) -> None:
-        bucket = Bucket(RATE, BURST)
-        strikes = 0
+        clock = hub(self.ws).clock
         while True:
-            request_id = None
             try:
                 raw = await receive_text(self.ws)
-                if not bucket.take():
-                    strikes += 1
-                    if strikes >= FLOOD_STRIKES:
-                        await close_quietly(self.ws, CLOSE_POLICY, "too many messages")
-                        return
-                    raise RateLimited("too many messages; slow down")
-                msg = p.parse_message(raw)
-                request_id = msg.get("request_id")
-                if request_id is not None and (
-                    isinstance(request_id, bool) or not isinstance(request_id, (str, int)) or len(str(request_id)) > 64
-                ):
-                    request_id = None
-                    raise Invalid("request_id must be a short string", "request_id")
-                await self._handle(msg, request_id)
-            except LiveError as exc:
-                await self.send(error_message(exc, request_id))
+            except Invalid as exc:  # a binary frame that is not UTF-8
+                await self.send(s.error(exc))
+                continue
+            action = self.session.receive(raw, clock(), self.engine.now())
+            if isinstance(action, s.Close):
+                await close_quietly(self.ws, action.code, action.reason)
+                return
+            if isinstance(action, s.Reply):
+                await self.send(action.text)
+            elif isinstance(action, s.Call):
+                try:
+                    reply = await self._call(action)
+                except LiveError as exc:
+                    reply = s.error(exc, action.request_id)
+                if reply is not None:
+                    await self.send(reply)
 
-    async def _handle(self, msg: dict[str, Any], request_id: Any) -> None:
-        kind = msg["type"]
-        if kind == "ping":
-            t = msg.get("t")
-            if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
-                raise Invalid("t must be a number (the client's clock in ms)", "t")
-            await self.send(p.dumps({"type": "pong", "t": t, "server_time": self.engine.now()}))
-        elif kind in VIEWER_MESSAGES:
-            await self._viewer_message(kind, msg, request_id)
-        elif kind == "command":
-            if self.who is None or self.who.role == "viewer":
-                raise Forbidden("only staff may send commands")
-            command = v.obj(msg.get("command"), "command")
-            if command.get("type") in ("products.replace", "rundown.replace"):
-                raise Invalid("use PUT …/products or PUT …/rundown for this", "command.type")
-            events = await self.engine.execute(command, self.who)
-            await self.send(
-                p.dumps({"type": "command.result", "request_id": request_id, "ok": True,
-                         "seq": events[-1]["seq"] if events else self.engine.state.seq,
-                         "events": [p.without_private(e) for e in events]})
-            )
-        elif kind == "snapshot":
-            await self.send(self._snapshot())
-        else:
-            raise Invalid(f"unknown message type {kind!r}", "type")
-
-
-    async def _viewer_message(self, kind: str, msg: dict[str, Any], request_id: Any) -> None:
-        """like / comment / share / claim from a viewer (anonymous watchers may not)."""
-        if self.who is None or self.who.role != "viewer":
-            raise Forbidden("register a nickname first: viewers only")
-        viewer_id = self.who.staff_id or ""
-        if kind == "like":
-            v.no_unknown_keys(msg, {"type", "count", "request_id"}, "")
-            count = v.integer(msg.get("count"), "count", lo=1, hi=100, default=1)
-            accepted = self.engine.add_likes(viewer_id, count)
-            if accepted < count:
-                raise RateLimited(f"likes over the rate: {count - accepted} of {count} were not counted")
-        elif kind == "comment":
-            v.no_unknown_keys(msg, {"type", "text", "request_id"}, "")
-            await self.engine.execute({"type": "viewer.comment", "text": msg.get("text")}, self.who)
-            await self.send(p.dumps({"type": "command.result", "request_id": request_id, "ok": True}))
-        elif kind == "share":
-            v.no_unknown_keys(msg, {"type", "request_id"}, "")
-            await self.engine.execute({"type": "viewer.share"}, self.who)
-        elif kind == "claim":
-            v.no_unknown_keys(msg, {"type", "sale_id", "qty", "request_id"}, "")
-            if request_id is None:
-                raise Invalid("a claim needs a request_id (it makes retries safe)", "request_id")
-            body = {"sale_id": msg.get("sale_id"), "qty": msg.get("qty", 1), "request_id": str(request_id)}
-            result = await self.engine.claim(viewer_id, body)
-            await self.send(p.dumps({"type": "claim.result", "request_id": request_id, **result}))
-
-
-VIEWER_MESSAGES = ("like", "comment", "share", "claim")
-
-
-def viewer_me(state: Any, viewer_id: str) -> dict[str, Any]:
-    """A viewer's own part of the snapshot: nickname and won claims."""
-    ledger = state.ledger
-    viewer = ledger.viewers.get(viewer_id)
-    claims = list(viewer.orders) if viewer else []
-    return {"role": "viewer", "viewer_id": viewer_id, "nickname": viewer.nickname if viewer else None,
-            "claims": claims}
+    async def _call(self, call: s.Call) -> str | None:
+        """Carry out a call on the engine; returns the frame that answers it.
+        Raises LiveError when the engine refuses it."""
+        who = self.session.who
+        assert who is not None or call.kind == "snapshot"
+        if call.kind == "snapshot":
+            return self._snapshot()
+        if call.kind == "like":
+            accepted = self.engine.add_likes(self.session.viewer_id or "", call.body["count"])
+            return self.session.likes_result(call, accepted)
+        if call.kind == "claim":
+            return self.session.claim_result(call, await self.engine.claim(self.session.viewer_id or "", call.body))
+        assert who is not None
+        events = await self.engine.execute(call.body, who)
+        return self.session.command_result(call, events, self.engine.state.seq)
 
 
 routes = [WebSocketRoute("/ws/shows/{show_id}", show_socket)]

@@ -9,26 +9,7 @@ from starlette.routing import Route
 from live.core import values as v
 from live.core.auth import Principal, viewer_of
 from live.core.errors import Invalid, NotFound, RateLimited, Unauthorized
-from live.http.web import RateLimiter, bearer, client_key, hub, json_object, principal
-
-# A person registers once per show; a script registering thousands is refused.
-# Generous, because many real viewers share one address behind carrier NAT.
-# The rates a minute are settings (LIVE_REGISTRATIONS_PER_MINUTE,
-# LIVE_CLAIMS_PER_MINUTE); this many may come at once, or the rate when lower.
-REGISTRATIONS_BURST = 60
-CLAIMS_BURST = 60
-
-
-def limiter(request: Request, name: str) -> RateLimiter:
-    """This app's limiter ``name`` (made on first use: each app has its own buckets)."""
-    h = hub(request)
-    limits = h.limits
-    if name not in limits:
-        rate, burst = {"registrations": (h.registrations_per_minute, REGISTRATIONS_BURST),
-                       "claims": (h.claims_per_minute, CLAIMS_BURST)}[name]
-        limits[name] = RateLimiter(per_minute=rate, burst=min(burst, rate), clock=h.clock)
-    found: RateLimiter = limits[name]
-    return found
+from live.http.web import bearer, client_key, hub, json_object, limiter, principal
 
 
 async def register_viewer(request: Request) -> Response:

@@ -11,6 +11,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 
 from live.core.auth import Principal
 from live.core.errors import Forbidden, Invalid, LiveError, TooLarge, Unauthorized
+from live.core.limits import Buckets
 from live.core.values import parse_json
 from live.runtime.hub import Hub
 
@@ -170,28 +171,39 @@ def page_language(conn: HTTPConnection) -> str:
 
 
 class RateLimiter:
-    """Token buckets by key (a client address), in memory, on ``clock`` (the
-    app's, in milliseconds: tests move it by hand). Bounded: the oldest keys are
-    forgotten past ``max_keys``."""
+    """Token buckets by key (a client address) on ``clock`` (the app's, in
+    milliseconds: tests move it by hand); see ``live.core.limits.Buckets``."""
 
     def __init__(self, per_minute: float, burst: float, clock: Callable[[], int], max_keys: int = 100_000) -> None:
-        self.rate = per_minute / 60_000.0  # tokens a millisecond
-        self.burst = burst
+        self.buckets = Buckets(per_minute, burst, max_keys)
         self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, key: str) -> bool:
         """Takes a token from ``key``'s bucket; returns False when it has none."""
-        now = self.clock()
-        tokens, stamp = self._buckets.pop(key, (self.burst, now))
-        # A wall clock set back refills nothing (and takes nothing away).
-        tokens = min(self.burst, tokens + max(0, now - stamp) * self.rate)
-        allowed = tokens >= 1
-        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
-        if len(self._buckets) > self.max_keys:
-            self._buckets.pop(next(iter(self._buckets)))
-        return allowed
+        return self.buckets.allow(key, self.clock())
+
+
+# A person registers once per show; a script registering thousands is refused.
+# Generous, because many real viewers share one address behind carrier NAT.
+# The rates a minute are settings (LIVE_REGISTRATIONS_PER_MINUTE,
+# LIVE_CLAIMS_PER_MINUTE, LIVE_HELLOS_PER_MINUTE); this many may come at once,
+# or the rate when lower.
+REGISTRATIONS_BURST = 60
+CLAIMS_BURST = 60
+HELLOS_BURST = 60
+
+
+def limiter(conn: HTTPConnection, name: str) -> RateLimiter:
+    """This app's limiter ``name`` (``registrations``, ``claims``, ``hellos``),
+    made on first use: each app has its own buckets."""
+    h = hub(conn)
+    if name not in h.limits:
+        rate, burst = {"registrations": (h.registrations_per_minute, REGISTRATIONS_BURST),
+                       "claims": (h.claims_per_minute, CLAIMS_BURST),
+                       "hellos": (h.hellos_per_minute, HELLOS_BURST)}[name]
+        h.limits[name] = RateLimiter(per_minute=rate, burst=min(burst, rate), clock=h.clock)
+    found: RateLimiter = h.limits[name]
+    return found
 
 
 def client_key(conn: HTTPConnection) -> str:

@@ -47,12 +47,12 @@ from live.core.commands import (
 )
 from live.core.errors import Forbidden, Invalid, LiveError
 from live.core.sales import ClaimLost
+from live.core.session import REPLAY  # at most this many missed events are replayed (from the journal past HISTORY)
 from live.core.show import ShowState
 
 log = logging.getLogger("live.runtime.engine")
 
 HISTORY = 2_000  # recent events held in memory for reconnects
-REPLAY = 10_000  # at most this many missed events are replayed (from the journal past HISTORY)
 MAX_BATCH = 2_000  # commands decided and journaled together at most
 TICK_SECONDS = 0.25  # likes.tick at most 4 Hz
 GRACE_MS = 15_000  # a dropped viewer socket counts as a leave after this long
@@ -235,14 +235,14 @@ class ShowEngine:
             self._commit(fold(extra, self.state), extra, max(self.last_at, extra[-1]["at"]))
         self.unsure = False
 
-    async def missed(self, after: int) -> list[Event] | None:
+    async def missed(self, after: int, limit: int | None = None) -> list[Event] | None:
         """Events after seq ``after`` for a reconnecting client, in order; or None
-        when they are too many or ``after`` is not a seq of this show (the client
-        then gets a fresh snapshot)."""
+        when they are more than ``limit`` (default REPLAY) or ``after`` is not a
+        seq of this show (the client then gets a fresh snapshot)."""
         seq = self.state.seq
         if after == seq:
             return []
-        if after < 0 or after > seq or seq - after > REPLAY:
+        if after < 0 or after > seq or seq - after > (REPLAY if limit is None else limit):
             return None
         if self.history and self.history[0]["seq"] <= after + 1:
             return [e for e in self.history if e["seq"] > after]

@@ -26,5 +26,6 @@ class Hub:
     allowed_origins: frozenset[str] = field(default_factory=frozenset)
     registrations_per_minute: int = 120
     claims_per_minute: int = 600
+    hellos_per_minute: int = 240
     # rate limiters by name (live/http/viewers.py): per app, so two apps never share buckets
     limits: dict[str, Any] = field(default_factory=dict)

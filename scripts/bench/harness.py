@@ -72,7 +72,9 @@ def start_server(db_path: Path, port: int, core: int | None, profile: str | None
     """``server.py`` on a fresh SQLite journal at ``port``, pinned to ``core``; returns the process."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LIVE_ADMIN_TOKEN": ADMIN,
            "LIVE_SECRET": secrets.token_hex(16), "LIVE_DEMO": "0", "LIVE_PORT": str(port),
-           "LIVE_HOST": "127.0.0.1", "LIVE_LOG_LEVEL": "WARNING"}
+           "LIVE_HOST": "127.0.0.1", "LIVE_LOG_LEVEL": "WARNING",
+           # a load generator is a few addresses for thousands of viewers
+           "LIVE_HELLOS_PER_MINUTE": "1000000"}
     cmd = server_command(loop, profile)
     if core is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(core), *cmd]

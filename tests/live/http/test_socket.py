@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from live.adapters import bus as bus_mod
+from live.core import session as session_mod
 from live.http import socket as socket_routes
 from live.runtime import engine as engine_mod
 from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers
@@ -341,9 +342,9 @@ async def test_public_reconnect_skips_staff_only_events(live_server: LiveServer,
 async def test_reconnect_too_far_behind_gets_a_fresh_snapshot(
     live_server: LiveServer, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("HISTORY", "REPLAY"):
-        if hasattr(engine_mod, name):
-            monkeypatch.setattr(engine_mod, name, 2)
+    monkeypatch.setattr(engine_mod, "HISTORY", 2)
+    monkeypatch.setattr(session_mod, "REPLAY", 2)
+    monkeypatch.setattr(session_mod, "PUBLIC_REPLAY", 2)
     show = await new_show(http)
     sid = show["id"]
     await command(http, sid, {"type": "show.start"})
@@ -538,14 +539,14 @@ async def test_unexpected_error_is_logged_without_tokens(
     show = await new_show(http)
     token = await staff_token(http, show["id"])
 
-    async def broken(self: Any, msg: dict[str, Any], request_id: Any) -> None:
-        raise RuntimeError(f"boom while handling {msg!r} for {token}")
+    async def broken(self: Any, call: Any) -> None:
+        raise RuntimeError(f"boom while handling {call!r} for {token}")
 
-    monkeypatch.setattr(socket_routes.Connection, "_handle", broken)
+    monkeypatch.setattr(socket_routes.Connection, "_call", broken)
     caplog.set_level(logging.ERROR, logger="live.socket")
     async with ws_connect(live_server, show["id"]) as ws:
         await hello(ws, token=token)
-        await ws.send(json.dumps({"type": "ping", "secret": token}))
+        await ws.send(json.dumps({"type": "command", "command": {"type": "show.start"}, "secret": token}))
         assert await closed_code(ws) == 1011
     text = "\n".join(r.getMessage() for r in caplog.records if r.name == "live.socket")
     assert "RuntimeError" in text and "in broken" in text  # its kind and place
@@ -555,3 +556,49 @@ async def test_unexpected_error_is_logged_without_tokens(
     monkeypatch.undo()
     async with ws_connect(live_server, show["id"]) as ws:
         assert (await hello(ws, overlay_key=show["overlay_key"]))["type"] == "snapshot"
+
+
+# -- what an adversarial probe found ------------------------------------------------------------
+
+
+async def test_an_anonymous_or_overlay_hello_far_behind_gets_a_snapshot_not_a_replay(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    show = await new_show(http)
+    sid = show["id"]
+    await command(http, sid, {"type": "show.start"})
+    for i in range(session_mod.PUBLIC_REPLAY + 5):  # more public events than a watcher may replay
+        await command(http, sid, {"type": "segment.extend", "seconds": 1 if i % 2 else -1})
+    head = await seq_of(http, sid)
+    for fields in ({}, {"overlay_key": show["overlay_key"]}):
+        async with ws_connect(live_server, sid) as ws:
+            first = await hello(ws, last_seq=1, **fields)
+            assert (first["type"], first["seq"], first["recovered"]) == ("snapshot", head, False)
+    # A staff reconnect from as far back still replays every missed event, in order.
+    async with ws_connect(live_server, sid) as ws:
+        first = await hello(ws, token="test-admin-token", last_seq=1)
+        seqs = [first["seq"]]
+        while (msg := await recv(ws))["type"] != "recovered":
+            seqs.append(msg["seq"])
+        assert seqs == list(range(2, head + 1)) and msg["recovered"] is True
+
+
+async def test_socket_hellos_are_rate_limited_per_address(clocked_server: LiveServer, clock: Any) -> None:
+    async with httpx.AsyncClient(base_url=clocked_server.url, headers=admin_headers(), timeout=CEILING) as http:
+        show = await new_show(http)
+    sid, key = show["id"], show["overlay_key"]
+
+    async def connect_once() -> dict[str, Any]:
+        async with ws_connect(clocked_server, sid) as ws:
+            return await hello(ws, overlay_key=key)
+
+    burst = [await connect_once() for _ in range(60)]  # HELLOS_BURST: NAT-shared addresses stay served
+    assert {m["type"] for m in burst} == {"snapshot"}
+    async with ws_connect(clocked_server, sid) as ws:
+        refused = await hello(ws, overlay_key=key)
+        assert (refused["type"], refused["code"]) == ("error", "RATE_LIMITED")
+        assert await closed_code(ws) == 1008
+    clock.advance(1)  # 240 a minute: four more a second
+    assert [(await connect_once())["type"] for _ in range(4)] == ["snapshot"] * 4
+    async with ws_connect(clocked_server, sid) as ws:
+        assert (await hello(ws, overlay_key=key))["code"] == "RATE_LIMITED"

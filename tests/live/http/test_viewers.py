@@ -19,8 +19,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from live.core.auth import pseudonym
 from live.core.ledger import COMMENT_INTERVAL_MS
-from live.http import viewers as viewer_http
+from live.http import web
 from live.runtime import engine as engine_mod
 from server import create_app, uvicorn_options
 from tests.conftest import FakeClock, LiveServer, admin_headers, make_settings
@@ -116,7 +117,9 @@ async def test_registering_a_viewer_returns_a_token_for_the_socket(
     async with ws_connect(live_server, show["id"]) as ws:
         snap = await hello(ws, token=v["token"])
     assert snap["type"] == "snapshot"
-    assert snap["me"] == {"role": "viewer", "viewer_id": v["viewer_id"], "nickname": "小明", "claims": []}
+    # the pseudonym lets a viewer find themselves among a draw's entrants and winners
+    assert snap["me"] == {"role": "viewer", "viewer_id": v["viewer_id"], "nickname": "小明", "claims": [],
+                          "pseudonym": pseudonym(b"test-secret", v["viewer_id"])}
     assert "compliance" not in snap["state"]
 
 
@@ -142,7 +145,7 @@ async def test_registrations_over_the_rate_are_429_and_write_nothing(sqlite_url:
     try:
         async with httpx.AsyncClient(base_url=server.url, headers=admin_headers(), trust_env=False) as http:
             show = await new_show(http)
-            for i in range(viewer_http.REGISTRATIONS_BURST):
+            for i in range(web.REGISTRATIONS_BURST):
                 await register(http, show["id"], f"n{i}")
             seq = await seq_of(http, show["id"])
             r = await http.post(f"/api/shows/{show['id']}/viewers", json={"nickname": "one more"})
