@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from live.core.errors import NotFound
 from live.http.panel import TEMPLATE_DIR, page_strings, render
-from live.http.web import hub, page_language
+from live.http.web import hub, page_language, show_row
 
 TEMPLATES = Environment(
     loader=FileSystemLoader([Path(__file__).parent / "templates", TEMPLATE_DIR]),
@@ -28,9 +28,10 @@ async def overlay_page(request: Request) -> Response:
     lang = page_language(request)
     t, t_json = page_strings(lang)
     show_id = request.path_params["show_id"]
-    row = await hub(request).journal.show_row(show_id)
     key = request.query_params.get("key", "")
-    if row is None:
+    try:
+        row = await show_row(request, show_id)
+    except NotFound:
         return render("message.html", templates=TEMPLATES, status=404, lang=lang, t=t, title=t["error"], message=f"no show {show_id[:40]}")
     if not secrets.compare_digest(key.encode(), str(row.overlay_key).encode()):
         return render("message.html", templates=TEMPLATES, status=401, lang=lang, t=t, title=t["error"], message="wrong overlay key")

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from live.core import draws
 from live.core import values as v
 from live.core.auth import MODERATE, PLAN
-from live.core.context import Ctx, Event, ctx_str, ctx_viewer, seed_hex
+from live.core.context import Ctx, Event, ctx_str, ctx_viewer, lookup, seed_hex
 from live.core.draws import eligible, parse_draw
-from live.core.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from live.core.errors import Conflict, Forbidden, Invalid, RateLimited
 from live.core.feature import Command, Feature
 from live.core.ledger import Comment, Viewer
 
@@ -132,11 +132,7 @@ def like_goal(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list
 
 
 def _comment(state: ShowState, cmd: dict[str, Any]) -> Comment:
-    cid = cmd.get("comment_id")
-    index = state.ledger.comment_index.get(cid) if isinstance(cid, str) else None
-    if index is None:
-        raise NotFound(f"no comment {cid!r}", "comment_id")
-    return state.ledger.comments[index]
+    return state.ledger.comments[lookup(state.ledger.comment_index, cmd.get("comment_id"), "comment", "comment_id")]
 
 
 def comment_pin(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
@@ -157,10 +153,7 @@ def comment_delete(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) ->
 
 def viewer_mute(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type", "viewer_id", "seconds"}, "")
-    vid = cmd.get("viewer_id")
-    viewer = state.ledger.viewers.get(vid) if isinstance(vid, str) else None
-    if viewer is None:
-        raise NotFound(f"no viewer {vid!r}", "viewer_id")
+    viewer = lookup(state.ledger.viewers, cmd.get("viewer_id"), "viewer", "viewer_id")
     seconds = v.integer(cmd.get("seconds"), "seconds", lo=1, hi=7 * 24 * 3600)
     return [{"type": "viewer.muted", "viewer_id": viewer.id, "until": now + seconds * 1000}]
 

@@ -8,22 +8,32 @@ keys: the engine refuses them.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from live.core.errors import Conflict, NotFound
 from live.core.ledger import Ledger, Viewer
 
 Event = dict[str, Any]
+R = TypeVar("R")
 Ctx = dict[str, Any]
+
+
+def lookup(table: Mapping[str, R], key: Any, what: str, field: str | None) -> R:
+    """``table[key]`` for a key a client sent; raises NotFound ("no <what> <key>",
+    naming ``field``) when it is not there or not even a string."""
+    found = table.get(key) if isinstance(key, str) else None
+    if found is None:
+        raise NotFound(f"no {what} {str(key)[:64]!r}", field)
+    return found
 
 
 def ctx_viewer(ledger: Ledger, ctx: Ctx) -> Viewer:
     """The viewer the shell authenticated; raises NotFound when unknown."""
     vid = ctx.get("_viewer")
-    viewer = ledger.viewers.get(vid) if isinstance(vid, str) else None
-    if viewer is None:
+    if not isinstance(vid, str) or vid not in ledger.viewers:
         raise NotFound("unknown viewer; register again")
-    return viewer
+    return ledger.viewers[vid]
 
 
 def need_live(status: str, what: str) -> None:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from live.core import values as v
 from live.core.auth import PLAN
-from live.core.context import Ctx, Event, need_live, seed_hex
-from live.core.errors import Conflict, Invalid, NotFound
+from live.core.context import Ctx, Event, lookup, need_live, seed_hex
+from live.core.errors import Conflict, Invalid
 from live.core.fairdraw import commitment, entrants_hash, mask_nickname, pick_winners
 from live.core.feature import Command, Feature
 from live.core.ledger import Draw, Viewer
@@ -100,11 +100,7 @@ def draw_open(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list
 
 
 def _draw(state: ShowState, cmd: dict[str, Any]) -> Draw:
-    draw_id = cmd.get("draw_id")
-    draw = state.ledger.draws.get(draw_id) if isinstance(draw_id, str) else None
-    if draw is None:
-        raise NotFound(f"no draw {draw_id!r}", "draw_id")
-    return draw
+    return lookup(state.ledger.draws, cmd.get("draw_id"), "draw", "draw_id")
 
 
 def eligible(

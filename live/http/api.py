@@ -15,11 +15,11 @@ from live.core.auth import STAFF_ROLES, Principal
 from live.core.commands import check
 from live.core.compliance import check_show
 from live.core.csvplan import parse_rundown_csv
-from live.core.errors import Forbidden, Invalid, NotFound, Unauthorized
+from live.core.errors import Forbidden, Invalid, Unauthorized
 from live.core.protocol import PUBLIC, STAFF, state_view, without_private
 from live.core.show import parse_show_config
 from live.http.panel import page_strings, render
-from live.http.web import SESSION_COOKIE, body_bytes, hub, json_object, page_language, principal
+from live.http.web import SESSION_COOKIE, body_bytes, hub, json_object, page_language, principal, show_row
 from live.runtime.engine import ShowEngine
 
 
@@ -104,10 +104,7 @@ async def list_shows(request: Request) -> Response:
 
 
 async def overlay_key_of(request: Request, show_id: str) -> str:
-    row = await hub(request).journal.show_row(show_id)
-    if row is None:
-        raise NotFound(f"no show {show_id!r}")
-    return str(row.overlay_key)
+    return str((await show_row(request, show_id)).overlay_key)
 
 
 async def get_show(request: Request) -> Response:

@@ -23,9 +23,9 @@ from live.core import protocol as p
 from live.core import session as s
 from live.core.auth import Principal, viewer_of
 from live.core.compliance import check_show
-from live.core.errors import Invalid, LiveError, NotFound, RateLimited, Unauthorized
+from live.core.errors import Invalid, LiveError, RateLimited, Unauthorized
 from live.core.failures import describe
-from live.http.web import SESSION_COOKIE, client_key, hub, limiter, origin_allowed
+from live.http.web import SESSION_COOKIE, client_key, hub, limiter, origin_allowed, show_row
 from live.runtime.engine import ShowEngine
 
 log = logging.getLogger("live.socket")
@@ -79,9 +79,7 @@ async def identify(ws: WebSocket, hello: dict[str, Any], show_id: str) -> tuple[
     """(audience, principal) for a hello. Raises Unauthorized, Forbidden (a token of
     another show) or NotFound."""
     h = hub(ws)
-    row = await h.journal.show_row(show_id)
-    if row is None:
-        raise NotFound(f"no show {show_id[:64]!r}")
+    row = await show_row(ws, show_id)
     if hello["token"] is not None and hello["token"].startswith("vw_"):
         viewer_id = viewer_of(h.secret, show_id, hello["token"])
         if viewer_id is None:

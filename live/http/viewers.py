@@ -8,7 +8,8 @@ from starlette.routing import Route
 
 from live.core import values as v
 from live.core.auth import Principal, viewer_of
-from live.core.errors import Invalid, NotFound, RateLimited, Unauthorized
+from live.core.context import lookup
+from live.core.errors import Invalid, RateLimited, Unauthorized
 from live.http.web import bearer, client_key, hub, json_object, limiter, principal
 
 
@@ -61,10 +62,7 @@ async def http_claim(request: Request) -> Response:
 
 async def draw_record(request: Request) -> Response:
     engine = await hub(request).shows.get(request.path_params["show_id"])
-    draw = engine.state.ledger.draws.get(request.path_params["draw_id"])
-    if draw is None:
-        raise NotFound(f"no draw {request.path_params['draw_id'][:40]!r}")
-    return JSONResponse(draw.record())
+    return JSONResponse(lookup(engine.state.ledger.draws, request.path_params["draw_id"], "draw", None).record())
 
 
 routes = [

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 
 from live.core.auth import Principal
-from live.core.errors import Forbidden, Invalid, LiveError, TooLarge, Unauthorized
+from live.core.errors import Forbidden, Invalid, LiveError, NotFound, TooLarge, Unauthorized
 from live.core.limits import Buckets
 from live.core.values import parse_json
 from live.runtime.hub import Hub
@@ -32,6 +32,14 @@ class ClientGone(LiveError):
 
     status = 400
     code = "CLIENT_GONE"
+
+
+async def show_row(conn: HTTPConnection, show_id: str) -> Any:
+    """The show's row (id, title, status, overlay key…); raises NotFound."""
+    row = await hub(conn).journal.show_row(show_id)
+    if row is None:
+        raise NotFound(f"no show {show_id[:64]!r}")
+    return row
 
 
 async def body_bytes(request: Request) -> bytes:
