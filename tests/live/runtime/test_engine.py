@@ -442,3 +442,17 @@ async def test_a_claim_after_staff_closed_the_sale_is_ended_and_writes_nothing(s
     lost = await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
     assert (lost["ok"], lost["code"]) == (False, "ENDED")
     assert engine.state.seq == seq
+
+
+async def test_a_request_id_reused_after_the_sell_out_for_another_qty_is_a_mismatch(shows: Shows) -> None:
+    # the settled sale's fast path gives the writer's answer: 422, nothing written
+    engine = await new_show(shows)
+    sale_id, (ann,) = await sale_with_viewers(engine, 2, ["Ann"])
+    won = await engine.claim(ann, {"sale_id": sale_id, "qty": 2, "request_id": "k1"})
+    assert won["ok"] and sale_id in engine._settled
+    seq = engine.state.seq
+    with pytest.raises(Invalid) as caught:
+        await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
+    assert (caught.value.code, caught.value.field) == ("IDEMPOTENCY_MISMATCH", "request_id")
+    assert engine.state.seq == seq
+    assert await engine.claim(ann, {"sale_id": sale_id, "qty": 2, "request_id": "k1"}) == won
