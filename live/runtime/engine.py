@@ -337,7 +337,9 @@ class ShowEngine:
     async def _tick_loop(self) -> None:
         next_at = time.monotonic()
         while not self.fenced:
-            next_at += TICK_SECONDS
+            # After a late tick, the next is a period after now: missed ticks are
+            # not run back to back (likes.tick stays at most 4 Hz under load).
+            next_at = max(next_at, time.monotonic()) + TICK_SECONDS
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             try:
                 await self.tick()
