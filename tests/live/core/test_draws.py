@@ -181,6 +181,12 @@ def test_two_draws_opened_by_one_command_get_seeds_of_their_own() -> None:
     ({"eligibility": {"watched_seconds": 0}}, "eligibility.watched_seconds"),
     ({"eligibility": {"bought_items": "2"}}, "eligibility.bought_items"),
     ({"eligibility": {"keyword": ""}}, "eligibility.keyword"),
+    ({"eligibility": {"present": "yes"}}, "eligibility.present"),
+    ({"eligibility": {"present": 1}}, "eligibility.present"),
+    ({"eligibility": {"liked": "false"}}, "eligibility.liked"),
+    ({"eligibility": {"liked": []}}, "eligibility.liked"),
+    ({"eligibility": {"exclude_staff": 0}}, "eligibility.exclude_staff"),
+    ({"eligibility": {"exclude_staff": "no"}}, "eligibility.exclude_staff"),
     ({"colour": "red"}, "colour"),
 ])
 def test_a_bad_draw_is_invalid_with_its_field(cmd: dict[str, Any], field: str) -> None:
@@ -240,6 +246,7 @@ def entrants_for(eligibility: dict[str, Any] | None) -> set[str]:
     ({}, {"alice", "bob", "dave", "erin", "frank", "gina", "hank", "ivan"}),
     ({"present": True}, {"alice", "dave", "erin", "hank"}),
     ({"present": True, "exclude_staff": False}, {"alice", "carol", "dave", "erin", "hank"}),
+    ({"present": False, "liked": False}, {"alice", "bob", "dave", "erin", "frank", "gina", "hank", "ivan"}),
     ({"keyword": "tea"}, {"dave"}),
     ({"keyword": "TEA", "exclude_staff": False}, {"carol", "dave"}),
     ({"liked": True}, {"frank"}),
