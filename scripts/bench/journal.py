@@ -13,7 +13,7 @@ the two paths alternate, and the median of ``--runs`` is reported.
 
 PostgreSQL runs in a scratch database (``live_bench_…``) created on the given
 server and dropped afterwards: the database named in the URL is never written.
-Targets (DESIGN.md §7): ≥ 100k events/s on SQLite, ≥ 200k/s on PostgreSQL.
+Targets (README, "Benchmarks"): ≥ 100k events/s on SQLite, ≥ 200k/s on PostgreSQL.
 Prints a table and writes ``bench-results/journal.json``.
 """
 

@@ -156,6 +156,15 @@ def test_draw_open_publishes_the_commitment_and_keeps_the_seed_private() -> None
     assert sim.state.ledger.draws[draw["id"]].record()["seed"] is None
 
 
+@pytest.mark.parametrize("kind", ["draw", "lucky_bag"])
+def test_the_draw_record_says_whether_it_is_a_draw_or_a_lucky_bag(kind: str) -> None:
+    sim = Sim()
+    draw_id = sim.open_draw(kind=kind) if kind != "draw" else sim.open_draw()
+    record = sim.state.ledger.draws[draw_id].record()
+    assert record["kind"] == kind
+    assert record["algorithm"].startswith("docs/draws.md: ")
+
+
 def test_two_draws_opened_by_one_command_get_seeds_of_their_own() -> None:
     # A segment may open two draws with the one _seed of show.start: revealing the
     # first draw's seed at its close must not give away the second's.
