@@ -169,7 +169,7 @@ async def sqlite_floor_run(url: str, events: list[Event], batch: int) -> float:
     assert path
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")  # the journal's settings (live/db.py)
+        conn.execute("PRAGMA journal_mode=WAL")  # the journal's settings (live/adapters/db.py)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("INSERT INTO shows VALUES (?, 'bench', 'draft', 'k', ?, 1)", (SHOW_ID, T0))
         encode = encoder()
