@@ -82,7 +82,7 @@ def _key_taken(exc: IntegrityError) -> bool:
         return True
     # PostgreSQL (asyncpg): unique_violation on a table's primary key
     if getattr(orig, "sqlstate", None) == "23505":
-        constraint = getattr(orig.__cause__, "constraint_name", None)
+        constraint = getattr(getattr(orig, "__cause__", None), "constraint_name", None)
         return constraint is None or constraint in ("events_pkey", "shows_pkey")  # None: the driver does not say
     return False
 
