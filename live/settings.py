@@ -42,9 +42,8 @@ SETTINGS = (
     Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
     Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
     Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
-    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL/Redis tests fail instead of skip"),
+    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL and browser tests fail instead of skip"),
     Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),
-    Setting("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "tests only: Redis"),
     Setting("LIVE_CHROMIUM", "/usr/bin/chromium", "tests only: the Chromium binary Playwright drives"),
 )
 

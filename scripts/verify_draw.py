@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Recompute a lucky draw's winners from its public record alone (DESIGN §5).
+"""Recompute a lucky draw's winners from its public record alone (docs/draws.md,
+"Why the draw is fair").
 
-    python scripts/verify_draw.py record.json
-    curl -s http://host/api/shows/ID/draws/DRAW_ID | python scripts/verify_draw.py -
+    python3 scripts/verify_draw.py record.json
+    curl -s http://host/api/shows/ID/draws/DRAW_ID | python3 scripts/verify_draw.py -
 
 Checks sha256(seed) == commitment, sha256(sorted entrants joined by "\\n") ==
 entrants_hash, and that the HMAC-SHA256 rejection-sampling procedure gives

@@ -1,8 +1,9 @@
 """Shared fixtures: databases (SQLite and PostgreSQL twins), the app, a fake
 clock, and a real server on a real socket.
 
-PostgreSQL tests skip when no server answers, unless LIVE_REQUIRE_SERVICES=1
-(set by .ci/run), which makes them fail instead.
+PostgreSQL tests skip when no server answers, and browser tests when Chromium
+or Playwright is missing, unless LIVE_REQUIRE_SERVICES=1 (set by .ci/run),
+which makes them fail instead.
 """
 
 from __future__ import annotations

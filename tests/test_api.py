@@ -1,4 +1,4 @@
-"""The HTTP API (DESIGN §4) through Starlette's TestClient: every endpoint that
+"""The HTTP API (docs/api.md) through Starlette's TestClient: every endpoint that
 exists, and every bad input answered with the contract's error and nothing written."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What reaches the log when something fails: the kind of error and where,
-never what a client sent or a secret (DESIGN §4, STYLE habit 5).
+never what a client sent or a secret (docs/api.md, "Errors").
 
 A real uvicorn serves the app (log_config=None, so its records reach caplog
 too): a journal append refused by the database carries a draw's secret seed

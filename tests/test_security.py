@@ -1,4 +1,4 @@
-"""Security and robustness of the HTTP side (DESIGN §4, §8): hostile JSON gets
+"""Security and robustness of the HTTP side (docs/api.md): hostile JSON gets
 the contract's 422 and writes nothing; a stream URL cannot break or widen a
 page's Content-Security-Policy; every HTML page carries its security headers;
 cookies are Secure behind https; a staff cookie of one show does nothing on

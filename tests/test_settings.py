@@ -23,15 +23,34 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     assert table - declared == set(), "README documents settings the server does not declare"
 
 
+def code_files() -> list[Path]:
+    """Every Python file of the server, its scripts and its tests (server.py included)."""
+    files = [*ROOT.glob("*.py")]
+    for folder in ("live", "overlays", "stats", "tests", "scripts"):
+        files += ROOT.glob(f"{folder}/**/*.py")
+    return files
+
+
 def test_every_environment_variable_read_in_code_is_declared() -> None:
+    files = code_files()
+    assert ROOT / "server.py" in files and ROOT / "live" / "core" / "auth.py" in files  # the subpackages too
     names: set[str] = set()
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("live/*.py"), *ROOT.glob("overlays/*.py"),
-                 *ROOT.glob("stats/*.py"), *ROOT.glob("tests/**/*.py"), *ROOT.glob("scripts/**/*.py")]:
+    for path in files:
         text = path.read_text(encoding="utf-8")
-        names |= set(re.findall(r"environ(?:\.get)?\(?\[?\s*\"((?:LIVE|DATABASE|REDIS)_[A-Z_]+)\"", text))
+        names |= set(re.findall(r"(?:environ(?:\.get)?\(?\[?|getenv\()\s*\"((?:LIVE|DATABASE|REDIS)_[A-Z_]+)\"", text))
         names |= set(re.findall(r"Setting\(\"([A-Z_]+)\"", text))
     declared = {s.name for s in SETTINGS}
     assert names - declared == set()
+
+
+def test_every_declared_setting_is_read_somewhere() -> None:
+    # A name quoted anywhere but in its own declaration: Settings.from_env's
+    # get("…"), or a test's os.environ.get("…").
+    used: set[str] = set()
+    for path in code_files():
+        text = re.sub(r"Setting\(\"[A-Z_]+\"", "", path.read_text(encoding="utf-8"))
+        used |= set(re.findall(r"[\"']((?:LIVE|DATABASE|REDIS)_[A-Z_]+)[\"']", text))
+    assert {s.name for s in SETTINGS} - used == set(), "declared settings that nothing reads"
 
 
 def test_settings_come_from_the_environment() -> None:

@@ -72,13 +72,29 @@ class FencingError(Conflict):
     code = "NOT_OWNER"
 
 
+def _key_taken(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is a duplicate primary key (a taken ``(show_id, seq)``, or
+    show id), the one IntegrityError that means another writer got there first.
+    A NOT NULL, a CHECK or a trigger's refusal is something else entirely."""
+    orig = exc.orig
+    # SQLite (Python ≥ 3.11 names the extended result code)
+    if getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_PRIMARYKEY":
+        return True
+    # PostgreSQL (asyncpg): unique_violation on a table's primary key
+    if getattr(orig, "sqlstate", None) == "23505":
+        constraint = getattr(getattr(orig, "__cause__", None), "constraint_name", None)
+        return constraint is None or constraint in ("events_pkey", "shows_pkey")  # None: the driver does not say
+    return False
+
+
 class Journal:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     async def create_show(self, show_id: str, title: str, overlay_key: str, first: dict[str, Any]) -> None:
         """Write the show's row and its first event together. Raises FencingError
-        when the id is taken (another writer created it first); then nothing is written."""
+        when the id is taken (another writer created it first), any other
+        IntegrityError as itself; either way nothing is written."""
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
@@ -92,12 +108,15 @@ class Journal:
                     )
                 )
                 await _insert(conn, _rows(show_id, [first]))
-        except IntegrityError:
+        except IntegrityError as exc:
+            if not _key_taken(exc):
+                raise
             raise FencingError(f"show {show_id} already exists") from None
 
     async def append(self, show_id: str, batch: Sequence[dict[str, Any]], status: str | None = None) -> None:
         """Append events (consecutive seqs) atomically. Raises FencingError on a
-        seq that is already taken; then nothing is written."""
+        seq that is already taken, any other IntegrityError (a NOT NULL, a CHECK)
+        as itself; either way nothing is written."""
         if not batch:
             return
         values: dict[str, Any] = {"last_seq": batch[-1]["seq"]}
@@ -107,7 +126,9 @@ class Journal:
             async with self.engine.begin() as conn:
                 await _insert(conn, _rows(show_id, batch))
                 await conn.execute(update(shows).where(shows.c.id == show_id).values(**values))
-        except IntegrityError:
+        except IntegrityError as exc:
+            if not _key_taken(exc):
+                raise
             raise FencingError(f"seq {batch[0]['seq']} of show {show_id} is already written") from None
 
     async def load(self, show_id: str, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ def hash_token(token: str) -> str:
 
 
 def pseudonym(secret: bytes, viewer_id: str) -> str:
-    """First 12 hex digits of HMAC-SHA256(secret, viewer_id) (DESIGN §5)."""
+    """First 12 hex digits of HMAC-SHA256(secret, viewer_id) (docs/draws.md)."""
     return hmac.new(secret, viewer_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 

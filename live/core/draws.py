@@ -35,10 +35,11 @@ def parse_eligibility(raw: Any, field: str) -> dict[str, Any]:
         return {"present": True, "exclude_staff": True}
     raw = v.obj(raw, field)
     v.no_unknown_keys(raw, ELIGIBILITY_KEYS, field)
-    out: dict[str, Any] = {"exclude_staff": raw.get("exclude_staff", True) is not False}
-    if raw.get("present"):
+    out: dict[str, Any] = {"exclude_staff": v.boolean(raw.get("exclude_staff"), f"{field}.exclude_staff",
+                                                      default=True)}
+    if v.boolean(raw.get("present"), f"{field}.present", default=False):
         out["present"] = True
-    if raw.get("liked"):
+    if v.boolean(raw.get("liked"), f"{field}.liked", default=False):
         out["liked"] = True
     if raw.get("keyword") is not None:
         out["keyword"] = v.text(raw["keyword"], f"{field}.keyword", max_len=50)

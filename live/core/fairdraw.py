@@ -1,4 +1,4 @@
-"""Fair draws (DESIGN §5): commit to a seed, freeze the entrants, pick winners
+"""Fair draws (docs/draws.md): commit to a seed, freeze the entrants, pick winners
 with HMAC-SHA256 and rejection sampling. Anyone can recompute the result from
 the published record (``scripts/verify_draw.py``).
 

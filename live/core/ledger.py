@@ -175,6 +175,7 @@ class Draw:
             "id": self.id,
             "prize": self.prize,
             "winners_wanted": self.winners_wanted,
+            "kind": self.kind,
             "status": self.status,
             "eligibility": self.eligibility,
             "trigger": self.trigger,
@@ -188,7 +189,7 @@ class Draw:
             "winners": [w["pseudonym"] for w in self.winners()],
             "winner_nicknames": [w["nickname"] for w in self.winners()],
             "rounds": [{"count": r["count"], "winners": [w["pseudonym"] for w in r["winners"]]} for r in self.rounds],
-            "algorithm": "DESIGN §5: HMAC-SHA256(seed, f'{id}:{i}')[:8] big-endian, rejection sampling, "
+            "algorithm": "docs/draws.md: HMAC-SHA256(seed, f'{id}:{i}')[:8] big-endian, rejection sampling, "
             "entrants sorted; verify with scripts/verify_draw.py",
         }
 

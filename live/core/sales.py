@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from live.core import values as v
 from live.core.auth import PLAN
-from live.core.context import Ctx, Event, ctx_viewer, need_live
-from live.core.errors import Conflict, Invalid, LiveError, NotFound
+from live.core.context import Ctx, Event, ctx_viewer, lookup, need_live
+from live.core.errors import Conflict, Invalid, LiveError
 from live.core.feature import Command, Feature
 from live.core.ledger import FlashSale
 
@@ -76,6 +76,12 @@ def check_sale_id(value: Any) -> str:
     return value
 
 
+class IdempotencyMismatch(Invalid):
+    """422: a ``request_id`` that already won is sent again for another sale or qty."""
+
+    code = "IDEMPOTENCY_MISMATCH"
+
+
 class ClaimLost(LiveError):
     """A claim that did not win: SOLD_OUT, LIMIT_REACHED, NOT_OPEN or ENDED."""
 
@@ -105,21 +111,27 @@ def _request_id(value: Any) -> str:
 
 def claim(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     """``flash_sale.claimed`` (plus ``flash_sale.closed`` on the last unit), or no
-    events when this viewer's ``request_id`` already won (the answer is in
-    ``ledger.claims``). Raises ClaimLost (SOLD_OUT, LIMIT_REACHED, NOT_OPEN,
-    ENDED), NotFound (viewer, ``sale_id``) or Invalid (``qty``, ``request_id``)."""
+    events when this viewer's ``request_id`` already won this sale with this qty
+    (the answer is in ``ledger.claims``). Raises ClaimLost (SOLD_OUT,
+    LIMIT_REACHED, NOT_OPEN, ENDED), NotFound (viewer, ``sale_id``),
+    IdempotencyMismatch (the ``request_id`` won another sale or qty) or Invalid
+    (``qty``, ``request_id``)."""
     v.no_unknown_keys(cmd, {"type", "sale_id", "qty", "request_id"}, "")
     viewer = ctx_viewer(state.ledger, ctx)
     request_id = _request_id(cmd.get("request_id"))
-    ledger = state.ledger
-    key = f"{viewer.id}:{request_id}"
-    if key in ledger.claims:
-        return []  # already won with this request_id: the shell replies from the ledger
-    sale_id = cmd.get("sale_id")
-    sale = ledger.sales.get(sale_id) if isinstance(sale_id, str) else None
-    if sale is None:
-        raise NotFound(f"no flash sale {sale_id!r}", "sale_id")
     qty = parse_qty(cmd.get("qty"))
+    ledger = state.ledger
+    sale_id = cmd.get("sale_id")
+    won = ledger.claims.get(f"{viewer.id}:{request_id}")
+    if won is not None:
+        if (won["sale_id"], won["qty"]) != (sale_id, qty):
+            # Answering with the first order would tell the client a claim it
+            # never made succeeded; a new order would make retries unsafe.
+            raise IdempotencyMismatch(
+                f"request_id {request_id!r} was already used for {won['qty']} of sale {won['sale_id']}; "
+                "use a new one for another claim", "request_id")
+        return []  # already won with this request_id: the shell replies from the ledger
+    sale = lookup(ledger.sales, sale_id, "flash sale", "sale_id")
     lost = decide_claim(sale, viewer.id, qty, now)
     if lost is not None:
         raise ClaimLost(lost)
@@ -178,11 +190,7 @@ def segment_sale(state: ShowState, params: dict[str, Any], now: int, seq: int) -
 
 
 def _sale(state: ShowState, cmd: dict[str, Any]) -> FlashSale:
-    sale_id = cmd.get("sale_id")
-    sale = state.ledger.sales.get(sale_id) if isinstance(sale_id, str) else None
-    if sale is None:
-        raise NotFound(f"no flash sale {sale_id!r}", "sale_id")
-    return sale
+    return lookup(state.ledger.sales, cmd.get("sale_id"), "flash sale", "sale_id")
 
 
 def sale_close(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:

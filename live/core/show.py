@@ -99,7 +99,8 @@ class ShowState:
     pinned_sku: str | None = None
     seq: int = 0
     stream_url: str | None = None
-    # viewers, likes, comments, sales, draws: mutable, changed only by evolve (see live/ledger.py)
+    # viewers, likes, comments, sales, draws: copy-on-write, changed by folds only through
+    # ledger.own_viewer / own_sale / own_draw / own_comment / put (see live/core/ledger.py)
     ledger: Ledger = field(default_factory=Ledger)
 
     def product(self, sku: str) -> Product | None:

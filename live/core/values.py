@@ -113,6 +113,16 @@ def integer(value: Any, field: str, *, lo: int, hi: int, default: int | None = N
     return number
 
 
+def boolean(value: Any, field: str, *, default: bool) -> bool:
+    """JSON true or false (absent or null: ``default``); raises Invalid, so that
+    ``0``, ``"no"`` or ``"false"`` never pass for a truth value."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} must be true or false", field)
+    return value
+
+
 def money(value: Any, field: str) -> str:
     """A decimal amount ≥ 0 with at most two places, returned as a string like ``"99.00"``."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):

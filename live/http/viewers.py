@@ -9,7 +9,7 @@ from starlette.routing import Route
 from live.core import values as v
 from live.core.auth import Principal, viewer_of
 from live.core.context import lookup
-from live.core.errors import Invalid, RateLimited, Unauthorized
+from live.core.errors import Invalid, LiveError, RateLimited, Unauthorized
 from live.http.web import bearer, client_key, hub, json_object, limiter, principal
 
 
@@ -42,7 +42,8 @@ def viewer_principal(request: Request, show_id: str) -> Principal:
 
 async def http_claim(request: Request) -> Response:
     """``POST …/flash-sales/{sale_id}/claims`` with ``Idempotency-Key``: 200 with the
-    order, or 409 with SOLD_OUT / LIMIT_REACHED / NOT_OPEN / ENDED."""
+    order, or 409 with SOLD_OUT / LIMIT_REACHED / NOT_OPEN / ENDED; 422
+    IDEMPOTENCY_MISMATCH when the key already won another sale or qty."""
     show_id = request.path_params["show_id"]
     who = viewer_principal(request, show_id)
     if not limiter(request, "claims").allow(f"{client_key(request)}:{who.staff_id}"):
@@ -53,8 +54,13 @@ async def http_claim(request: Request) -> Response:
         raise Invalid("send an Idempotency-Key header of 1–64 characters (it makes retries safe)", "Idempotency-Key")
     body = await json_object(request)
     v.no_unknown_keys(body, {"qty"}, "")
-    result = await engine.claim(who.staff_id or "", {"sale_id": request.path_params["sale_id"],
-                                                     "qty": body.get("qty", 1), "request_id": key})
+    try:
+        result = await engine.claim(who.staff_id or "", {"sale_id": request.path_params["sale_id"],
+                                                         "qty": body.get("qty", 1), "request_id": key})
+    except LiveError as exc:
+        if exc.field == "request_id":  # the core's name for what HTTP sends as the header
+            exc.field = "Idempotency-Key"
+        raise
     if result["ok"]:
         return JSONResponse(result)
     return JSONResponse({"error": {"code": result["code"], "message": result["message"]}}, status_code=409)

@@ -262,8 +262,10 @@ class ShowEngine:
 
     async def claim(self, viewer_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """A flash-sale claim: ``{ok: True, order_id, …}`` or ``{ok: False, code}``.
-        The same ``request_id`` always gets the same winning answer. Raises
-        Invalid/NotFound for a malformed claim or an unknown sale."""
+        The same ``request_id`` with the same sale and qty always gets the same
+        winning answer. Raises Invalid/NotFound for a malformed claim or an
+        unknown sale, IdempotencyMismatch for a ``request_id`` that won another
+        sale or qty."""
         command = {**body, "type": "flash_sale.claim", "_viewer": viewer_id}
         sale_id = body.get("sale_id")
         if isinstance(sale_id, str) and sale_id in self._settled and not self.unsure and not self.fenced:
@@ -273,7 +275,8 @@ class ShowEngine:
             # journaled and final (its code, SOLD_OUT or ENDED, is fixed by the
             # remaining stock it closed with), and what else the decision reads
             # (the viewer, the request_id's earlier win) only ever grows; anything
-            # but a loss (a win already held, a malformed claim) goes to the writer.
+            # but a loss (a win already held, a request_id reused for another sale
+            # or qty, a malformed claim) goes to the writer, which answers the same.
             try:
                 decide(self.state, command, self.now())
             except ClaimLost as lost:
@@ -334,7 +337,9 @@ class ShowEngine:
     async def _tick_loop(self) -> None:
         next_at = time.monotonic()
         while not self.fenced:
-            next_at += TICK_SECONDS
+            # After a late tick, the next is a period after now: missed ticks are
+            # not run back to back (likes.tick stays at most 4 Hz under load).
+            next_at = max(next_at, time.monotonic()) + TICK_SECONDS
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             try:
                 await self.tick()

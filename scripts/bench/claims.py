@@ -1,4 +1,4 @@
-"""Flash sale under load: N simultaneous socket claims on stock 100 (DESIGN §7).
+"""Flash sale under load: N simultaneous socket claims on stock 100 (README, "Benchmarks").
 
     python -m scripts.bench.claims                    10,000 viewers, 3 runs
     python -m scripts.bench.claims --viewers 2000 --runs 1

@@ -1,4 +1,4 @@
-"""One overlay event to N viewer sockets, beside the raw-socket floor (DESIGN §7).
+"""One overlay event to N viewer sockets, beside the raw-socket floor (README, "Benchmarks").
 
     python -m scripts.bench.fanout                       10,000 viewers, 3 runs of 20 events
     python -m scripts.bench.fanout --viewers 2000 --runs 1 --events 5

@@ -13,7 +13,7 @@ the two paths alternate, and the median of ``--runs`` is reported.
 
 PostgreSQL runs in a scratch database (``live_bench_…``) created on the given
 server and dropped afterwards: the database named in the URL is never written.
-Targets (DESIGN.md §7): ≥ 100k events/s on SQLite, ≥ 200k/s on PostgreSQL.
+Targets (README, "Benchmarks"): ≥ 100k events/s on SQLite, ≥ 200k/s on PostgreSQL.
 Prints a table and writes ``bench-results/journal.json``.
 """
 
@@ -169,7 +169,7 @@ async def sqlite_floor_run(url: str, events: list[Event], batch: int) -> float:
     assert path
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")  # the journal's settings (live/db.py)
+        conn.execute("PRAGMA journal_mode=WAL")  # the journal's settings (live/adapters/db.py)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("INSERT INTO shows VALUES (?, 'bench', 'draft', 'k', ?, 1)", (SHOW_ID, T0))
         encode = encoder()

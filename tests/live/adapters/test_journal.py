@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from live.adapters.db import events, open_database, shows
@@ -95,6 +97,43 @@ async def test_appending_a_taken_seq_raises_fencing_error_and_writes_nothing(
     assert [e["type"] for e in await journal.load("s1")] == ["show.created", "show.started"]
     row = await show_row(journal, "s1")
     assert (row.status, row.last_seq) == ("live", 2)
+
+
+@pytest.fixture
+async def no_negative_times(engine: AsyncEngine) -> AsyncIterator[None]:
+    """A constraint of the kind a DBA adds (``at`` ≥ 0), other than the key;
+    dropped afterwards (the PostgreSQL database outlives the test)."""
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.begin() as conn:
+        if sqlite:  # SQLite adds no CHECK to an existing table: a trigger is its twin
+            await conn.exec_driver_sql(
+                "CREATE TRIGGER no_negative_at BEFORE INSERT ON events WHEN NEW.at < 0 "
+                "BEGIN SELECT RAISE(ABORT, 'at must not be negative'); END")
+        else:
+            await conn.exec_driver_sql("ALTER TABLE events ADD CONSTRAINT no_negative_at CHECK (at >= 0)")
+    yield
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TRIGGER no_negative_at" if sqlite
+                                   else "ALTER TABLE events DROP CONSTRAINT no_negative_at")
+
+
+@pytest.mark.parametrize("bad", [{"type": None}, {"at": None}, {"at": -1}])
+async def test_a_constraint_other_than_the_key_is_its_own_error_not_fencing(
+    journal: Journal, no_negative_times: None, bad: dict[str, Any]
+) -> None:
+    # Only a taken (show_id, seq) means another writer: a NOT NULL or a CHECK is
+    # a bug or a schema change, and must not be reported as a lost show.
+    await journal.create_show("s1", "t", "k", created("s1"))
+    before = await journal.load("s1")
+
+    with pytest.raises(IntegrityError) as raised:
+        await journal.append("s1", [ev(2), {**ev(3), **bad}], status="live")
+
+    assert not isinstance(raised.value, FencingError)
+    assert await journal.load("s1") == before
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("draft", 1)
+    await journal.append("s1", [ev(2)])  # the seq was not taken: the next append goes through
 
 
 async def test_a_batch_whose_third_event_collides_writes_none_of_it(journal: Journal, engine: AsyncEngine) -> None:

@@ -2,7 +2,7 @@
 moderation, likes, the tick, and a journal that folds back to the same state.
 
 Flash sales are in test_flash_sales.py and draws in test_lucky_draws.py; the shared
-harness (``Sim``) is tests/live/audience_sim.py. No event loop, database or socket: the shell's
+harness (``Sim``) is tests/live/core/audience_sim.py. No event loop, database or socket: the shell's
 context (``_viewer``, ``_seed``, ``_likes``, …) is passed as the engine passes it.
 """
 

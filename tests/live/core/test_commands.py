@@ -329,7 +329,7 @@ def test_every_command_is_covered_after_the_end() -> None:
         "draw.open",
         "likes.goal",
         # these act on a sale, draw, comment or viewer that must exist: after the
-        # end they still may (close a sale, draw, moderate); tests/live/test_audience.py
+        # end they still may (close a sale, draw, moderate); tests/live/core/test_audience.py
         "flash_sale.close",
         "draw.close",
         "draw.reroll",

@@ -156,6 +156,15 @@ def test_draw_open_publishes_the_commitment_and_keeps_the_seed_private() -> None
     assert sim.state.ledger.draws[draw["id"]].record()["seed"] is None
 
 
+@pytest.mark.parametrize("kind", ["draw", "lucky_bag"])
+def test_the_draw_record_says_whether_it_is_a_draw_or_a_lucky_bag(kind: str) -> None:
+    sim = Sim()
+    draw_id = sim.open_draw(kind=kind) if kind != "draw" else sim.open_draw()
+    record = sim.state.ledger.draws[draw_id].record()
+    assert record["kind"] == kind
+    assert record["algorithm"].startswith("docs/draws.md: ")
+
+
 def test_two_draws_opened_by_one_command_get_seeds_of_their_own() -> None:
     # A segment may open two draws with the one _seed of show.start: revealing the
     # first draw's seed at its close must not give away the second's.
@@ -181,6 +190,12 @@ def test_two_draws_opened_by_one_command_get_seeds_of_their_own() -> None:
     ({"eligibility": {"watched_seconds": 0}}, "eligibility.watched_seconds"),
     ({"eligibility": {"bought_items": "2"}}, "eligibility.bought_items"),
     ({"eligibility": {"keyword": ""}}, "eligibility.keyword"),
+    ({"eligibility": {"present": "yes"}}, "eligibility.present"),
+    ({"eligibility": {"present": 1}}, "eligibility.present"),
+    ({"eligibility": {"liked": "false"}}, "eligibility.liked"),
+    ({"eligibility": {"liked": []}}, "eligibility.liked"),
+    ({"eligibility": {"exclude_staff": 0}}, "eligibility.exclude_staff"),
+    ({"eligibility": {"exclude_staff": "no"}}, "eligibility.exclude_staff"),
     ({"colour": "red"}, "colour"),
 ])
 def test_a_bad_draw_is_invalid_with_its_field(cmd: dict[str, Any], field: str) -> None:
@@ -240,6 +255,7 @@ def entrants_for(eligibility: dict[str, Any] | None) -> set[str]:
     ({}, {"alice", "bob", "dave", "erin", "frank", "gina", "hank", "ivan"}),
     ({"present": True}, {"alice", "dave", "erin", "hank"}),
     ({"present": True, "exclude_staff": False}, {"alice", "carol", "dave", "erin", "hank"}),
+    ({"present": False, "liked": False}, {"alice", "bob", "dave", "erin", "frank", "gina", "hank", "ivan"}),
     ({"keyword": "tea"}, {"dave"}),
     ({"keyword": "TEA", "exclude_staff": False}, {"carol", "dave"}),
     ({"liked": True}, {"frank"}),

@@ -12,3 +12,10 @@ def test_every_string_exists_in_english_and_chinese() -> None:
 
 def test_an_unknown_language_falls_back_to_english() -> None:
     assert strings("fr") is EN and strings("zh-CN") is ZH
+
+
+def test_strings_that_name_a_command_give_the_one_that_works_from_the_checkout() -> None:
+    # The system python has no SQLAlchemy, and a staff page needs the show's id.
+    for lang in (EN, ZH):
+        commands = [s for s in lang.values() if "login.py" in s]
+        assert commands and all(".venv/bin/python scripts/login.py --show ID" in s for s in commands), commands

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from live.core.errors import Conflict, Invalid, NotFound
-from live.core.sales import ClaimLost
+from live.core.sales import ClaimLost, IdempotencyMismatch
 from tests.live.core.audience_sim import Sim, types
 
 
@@ -137,6 +137,22 @@ def test_the_same_request_id_makes_one_order() -> None:
     assert sim.state.ledger.orders == 1
     # Another viewer's request_id space is their own.
     assert lost(sim, bob, sale_id, request_id="same") == "SOLD_OUT"
+
+
+@pytest.mark.parametrize("retry", [{"qty": 2}, {"sale": "other"}, {"sale": "fs999"}])
+def test_a_request_id_reused_for_another_sale_or_qty_is_a_mismatch(retry: dict[str, Any]) -> None:
+    sim = Sim()
+    sale_id = sim.open_sale("A1", stock=5, limit=3)
+    other = sim.open_sale("B2", stock=5, limit=3)
+    vid = sim.viewer("Ann")
+    [won] = sim.claim(vid, sale_id, 1, request_id="k")
+    target = {"other": other, "fs999": "fs999"}.get(retry.get("sale", ""), sale_id)
+    err = sim.refused({"type": "flash_sale.claim", "sale_id": target, "qty": retry.get("qty", 1),
+                       "request_id": "k"}, IdempotencyMismatch, viewer=vid)
+    assert (err.status, err.code, err.field) == (422, "IDEMPOTENCY_MISMATCH", "request_id")
+    # the same sale and qty is still the first order
+    assert sim.claim(vid, sale_id, 1, request_id="k") == []
+    assert sim.state.ledger.claims[f"{vid}:k"]["order_id"] == won["order_id"]
 
 
 def test_the_request_id_is_kept_exactly_as_sent() -> None:
@@ -318,6 +334,10 @@ def test_random_claims_never_oversell_nor_pass_a_limit(seed: int) -> None:
             events = sim.claim(vid, sale_id, qty, request_id=rid)
         except ClaimLost as exc:
             assert exc.code in ("SOLD_OUT", "LIMIT_REACHED", "ENDED")
+            answered += 1
+            continue
+        except IdempotencyMismatch:
+            assert repeat and sim.state.ledger.claims[f"{vid}:{rid}"]["qty"] != qty
             answered += 1
             continue
         answered += 1

@@ -516,6 +516,30 @@ async def test_bad_http_claims_get_the_contract_errors(live_server: LiveServer, 
     assert await seq_of(http, sid) == seq
 
 
+async def test_an_idempotency_key_reused_for_another_qty_or_sale_is_422_and_writes_nothing(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    show = await live_show(http)
+    sid = show["id"]
+    sale = await open_sale(http, sid, per_viewer_limit=3)
+    other = await open_sale(http, sid, sku="B2")
+    v = await register(http, sid)
+    headers = {"Authorization": f"Bearer {v['token']}", "Idempotency-Key": "k1"}
+    url = f"/api/shows/{sid}/flash-sales/{sale['id']}/claims"
+    first = await http.post(url, json={"qty": 1}, headers=headers)
+    assert first.status_code == 200, first.text
+    seq = await seq_of(http, sid)
+    for path, qty in ((url, 2), (f"/api/shows/{sid}/flash-sales/{other['id']}/claims", 1)):
+        r = await http.post(path, json={"qty": qty}, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "IDEMPOTENCY_MISMATCH"
+        assert r.json()["error"]["field"] == "Idempotency-Key"
+    assert await seq_of(http, sid) == seq
+    again = await http.post(url, json={"qty": 1}, headers=headers)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert await seq_of(http, sid) == seq
+
+
 async def test_a_flooding_viewer_is_closed_and_others_are_served(live_server: LiveServer, http: httpx.AsyncClient) -> None:
     show = await live_show(http)
     v = await register(http, show["id"])

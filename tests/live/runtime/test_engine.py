@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from live.adapters.journal import FencingError, Journal
 from live.core.auth import Principal
-from live.core.commands import Event
+from live.core.commands import Event, create
 from live.core.errors import Conflict, Forbidden, Invalid, LiveError, NotFound
 from live.core.show import parse_show_config
 from live.runtime import engine as engine_module
@@ -442,3 +443,58 @@ async def test_a_claim_after_staff_closed_the_sale_is_ended_and_writes_nothing(s
     lost = await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
     assert (lost["ok"], lost["code"]) == (False, "ENDED")
     assert engine.state.seq == seq
+
+
+async def test_a_request_id_reused_after_the_sell_out_for_another_qty_is_a_mismatch(shows: Shows) -> None:
+    # the settled sale's fast path gives the writer's answer: 422, nothing written
+    engine = await new_show(shows)
+    sale_id, (ann,) = await sale_with_viewers(engine, 2, ["Ann"])
+    won = await engine.claim(ann, {"sale_id": sale_id, "qty": 2, "request_id": "k1"})
+    assert won["ok"] and sale_id in engine._settled
+    seq = engine.state.seq
+    with pytest.raises(Invalid) as caught:
+        await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"})
+    assert (caught.value.code, caught.value.field) == ("IDEMPOTENCY_MISMATCH", "request_id")
+    assert engine.state.seq == seq
+    assert await engine.claim(ann, {"sale_id": sale_id, "qty": 2, "request_id": "k1"}) == won
+
+
+class LoopTime:
+    """The tick loop's monotonic clock and sleep, moved by hand: ``late`` makes the
+    ``n``-th sleep or tick take a second longer than asked (a loaded machine)."""
+
+    def __init__(self, late: str, n: int = 2) -> None:
+        self.t = 100.0
+        self.late, self.n = late, n
+        self.sleeps = 0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.t += seconds + (1.0 if self.late == "sleep" and self.sleeps == self.n else 0.0)
+
+
+@pytest.mark.parametrize("late", ["sleep", "tick"])
+async def test_a_late_tick_is_not_followed_by_a_burst_of_catch_up_ticks(
+    late: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop_time = LoopTime(late)
+    monkeypatch.setattr(engine_module, "time", loop_time)
+    monkeypatch.setattr(engine_module.asyncio, "sleep", loop_time.sleep)  # asyncio's own: nothing else runs here
+    state, _ = create("s1", CONFIG, PRODUCTS, SEGMENTS, clock())
+    engine = ShowEngine(state, None, Recorder(), clock)  # type: ignore[arg-type]  # the ticks never write
+    ticked: list[float] = []
+
+    async def tick() -> list[Event]:
+        ticked.append(loop_time.t)
+        if late == "tick" and len(ticked) == loop_time.n:
+            loop_time.t += 1.0
+        engine.fenced = len(ticked) == 8  # stops the loop
+        return []
+
+    monkeypatch.setattr(engine, "tick", tick)
+    await engine._tick_loop()
+    gaps = [b - a for a, b in pairwise(ticked)]
+    assert len(ticked) == 8 and min(gaps) >= engine_module.TICK_SECONDS - 1e-9, gaps
