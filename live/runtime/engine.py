@@ -78,13 +78,13 @@ class ShowEngine:
         banned: tuple[str, ...] = (),
         comment_interval_ms: int = 1000,
     ) -> None:
-        self.state = replace(state, ledger=state.ledger.configured(banned=banned, comment_interval_ms=comment_interval_ms))
+        # configuration the core reads from the ledger (not journaled): the comment word list and pace
+        self.state = replace(state, ledger=state.ledger.configured(banned=banned,
+                                                                   comment_interval_ms=comment_interval_ms))
         self.journal = journal
         self.bus = bus
         self.clock = clock
         self.secret = secret
-        self.banned = banned
-        self.comment_interval_ms = comment_interval_ms
         # Held while a batch is decided and journaled (tests may take it to pause the writer).
         self.lock = asyncio.Lock()
         # A new epoch each time a process takes the show: clients learn that the
