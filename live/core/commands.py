@@ -16,7 +16,7 @@ from typing import Any
 
 from live.core import audience, draws, rundown, sales
 from live.core import values as v
-from live.core.errors import Forbidden, Invalid, NotFound
+from live.core.errors import Forbidden, Invalid, LiveError, NotFound
 from live.core.feature import Command, Feature, Fold
 from live.core.show import ShowState, parse_products, parse_segments
 
@@ -101,7 +101,10 @@ def apply_all(state: ShowState, commands: Sequence[Any], now: int) -> tuple[Show
     for command in commands:
         try:
             events = decide(work, command, now)
-        except Exception as exc:  # noqa: BLE001 - handed back to the caller, who tells a bug from a refusal
+        except LiveError as exc:  # a refusal: its traceback is of no use, and thousands would pile up in a rush
+            outcomes.append(exc.with_traceback(None))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug: handed back with its traceback, for the log
             outcomes.append(exc)
             continue
         for event in events:

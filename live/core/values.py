@@ -51,6 +51,8 @@ def text(
         raise Invalid(f"{field} must not be empty", field)
     if len(clean) > max_len:
         raise Invalid(f"{field} is longer than {max_len} characters", field)
+    if clean.isascii() and clean.isprintable():
+        return clean  # the common case (ids, keys, most names): no control or format character possible
     if any(ord(c) < 32 and c not in "\n\t" for c in clean):
         raise Invalid(f"{field} contains control characters", field)
     bad = invisible(clean)
