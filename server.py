@@ -55,7 +55,8 @@ async def plan_demo(hub: Hub) -> None:
     config = parse_show_config({k: val for k, val in DEMO.items() if k not in ("products", "segments")})
     overlay_key = "ov_" + secrets.token_urlsafe(16)
     show_id = "demo"
-    await hub.shows.create(show_id, overlay_key, config, DEMO["products"], DEMO["segments"])
+    await hub.shows.create(show_id, overlay_key, config, DEMO["products"], DEMO["segments"],
+                           webhook_secret="wh_" + secrets.token_urlsafe(24))
     announce(f"Planned the demo show {show_id!r}.")
 
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             registrations_per_minute=settings.registrations_per_minute,
             claims_per_minute=settings.claims_per_minute,
             hellos_per_minute=settings.hellos_per_minute,
+            clicks_per_minute=settings.clicks_per_minute,
         )
         resumed = await hub.shows.load_live()
         if resumed:
@@ -145,13 +147,17 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             await engine.dispose()
 
     from live.http.api import routes as api_routes
+    from live.http.links import routes as link_routes
     from live.http.panel import routes as panel_routes
+    from live.http.shop import routes as shop_routes
     from live.http.socket import routes as socket_routes
     from live.http.viewers import routes as viewer_routes
     from overlays.pages import routes as page_routes
 
     routes = [
         *api_routes,
+        *shop_routes,
+        *link_routes,
         *socket_routes,
         *viewer_routes,
         *page_routes,

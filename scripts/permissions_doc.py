@@ -20,6 +20,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
 
 # How each set-up command reaches the server (each has its own PUT).
 ENDPOINT = {kind: f"`PUT /api/shows/{{id}}/{kind.split('.')[0]}`" for kind in SETUP_COMMANDS}
+ENDPOINT["orders.import"] = "`POST /api/shows/{id}/orders.csv`"
 
 
 def render() -> str:
@@ -48,6 +49,10 @@ def render() -> str:
         "",
         f"- Reading a show and its state (`GET /api/shows/{{id}}`, `GET …/state`, the socket's staff view): {readers}.",
         "- Creating shows (`POST /api/shows`) and adding staff (`POST /api/shows/{id}/staff`): admin only.",
+        "- A show's webhook secret (in `POST /api/shows`' answer, `GET /api/shows/{id}`, and rotated with",
+        "  `POST /api/shows/{id}/webhook-secret`): admin only; other staff never see it.",
+        "- The shop's webhooks (`POST /api/shows/{id}/orders`, `/returns`) need no token: they are signed with the",
+        "  show's webhook secret (`X-Live-Signature`). Tracked links (`GET /go/{id}/{sku}`) are for anyone.",
         "- The overlay key reads the public state (`GET …/state?key=`, socket `hello` with `overlay_key`) and grants",
         "  nothing else: no talking points, no compliance warnings, no commands.",
         "- Browser sessions (from a one-time login link) have the role of the staff member the link was made for;",

@@ -345,7 +345,80 @@
     renderCompliance();
     renderButtons();
     renderAudience();
+    renderLinks();
     renderClock();
+  }
+
+  // Tracked links (直播专属链接): one per product, absolute from the public URL, to
+  // paste into the platform. Rebuilt only when the products change, so a focused
+  // field or button stays where it is.
+  var publicUrl = panel.dataset.publicUrl || location.origin;
+  var linksKey = null;
+  function trackedLink(sku) {
+    return publicUrl + "/go/" + encodeURIComponent(showId) + "/" + encodeURIComponent(sku);
+  }
+  function renderLinks() {
+    var key = JSON.stringify(state.products.map(function (p) { return [p.sku, p.title, !!p.url]; }));
+    if (key === linksKey) return;
+    linksKey = key;
+    var list = $("link-list");
+    list.replaceChildren();
+    if (!state.products.length) {
+      var none = document.createElement("li");
+      text(none, T.no_products);
+      list.appendChild(none);
+    }
+    state.products.forEach(function (p) {
+      var li = document.createElement("li");
+      li.dataset.sku = p.sku;
+      var label = document.createElement("label");
+      label.className = "grow";
+      var name = document.createElement("span");
+      text(name, p.sku + " · " + p.title);
+      var input = document.createElement("input");
+      input.className = "link";
+      input.readOnly = true;
+      input.value = trackedLink(p.sku);
+      input.setAttribute("aria-label", T.link_of.replace("{sku}", p.sku));
+      input.addEventListener("focus", function () { input.select(); });
+      label.appendChild(name);
+      label.appendChild(input);
+      if (!p.url) {
+        var warn = document.createElement("span");
+        warn.className = "no-url";
+        text(warn, T.no_url);
+        label.appendChild(warn);
+      }
+      li.appendChild(label);
+      var b = button(T.copy, function () { copyLink(input, b); });
+      b.setAttribute("aria-label", T.copy_link_for.replace("{sku}", p.sku));
+      b.className += " copy";
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
+  // The clipboard API needs a secure context (https, or localhost); elsewhere the
+  // link is selected and copied the old way, or left selected for Ctrl+C.
+  function copyLink(input, btn) {
+    var value = input.value;
+    function done(ok) {
+      text($("copy-status"), ok ? T.copied + ": " + value : T.copy_failed);
+      text(btn, ok ? T.copied : T.copy);
+      setTimeout(function () { text(btn, T.copy); }, 2000);
+    }
+    function fallback() {
+      input.focus();
+      input.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
   }
 
   function renderCompliance() {

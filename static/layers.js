@@ -325,7 +325,8 @@
     info.appendChild(pr);
     if (this.opts.links && p.url && /^https?:\/\//.test(p.url)) {
       var a = el("a", "buy", this.T.buy);
-      a.href = p.url;
+      // through the tracked link: the click counts (with this viewer's click cookie), then the shop opens
+      a.href = "/go/" + encodeURIComponent(this.state.show.id) + "/" + encodeURIComponent(p.sku);
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       info.appendChild(a);

@@ -210,3 +210,22 @@ def test_a_client_hanging_up_mid_upload_is_no_error(sqlite_server: LiveServer, l
         # nothing was written, and the server goes on serving
         assert http.get(f"/api/shows/{sid}/state").json()["seq"] == before
         assert [s["id"] for s in http.get("/api/shows").json()["shows"]] == [sid]
+
+
+async def test_webhook_secrets_never_reach_the_log(server: LiveServer, logs: pytest.LogCaptureFixture) -> None:
+    import hashlib
+    import hmac
+
+    async with httpx.AsyncClient(base_url=server.url, headers=admin_headers(), trust_env=False, timeout=TIMEOUT) as http:
+        show = (await http.post("/api/shows", json={"title": "T", "products": [
+            {"sku": "A1", "title": "Tea", "list_price": "1.00"}]})).json()
+        first = show["webhook_secret"]
+        second = (await http.post(f"/api/shows/{show['id']}/webhook-secret")).json()["webhook_secret"]
+        raw = json.dumps({"order_id": "o1", "sku": "A1", "qty": 1, "amount": "1.00"}).encode()
+        for secret, status in ((first, 401), (second, 201)):
+            sig = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+            r = await http.post(f"/api/shows/{show['id']}/orders", content=raw, headers={"X-Live-Signature": sig})
+            assert r.status_code == status
+    idle(server)
+    logged = everything_logged(logs)
+    assert first not in logged and second not in logged

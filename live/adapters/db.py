@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -33,7 +36,14 @@ shows = Table(
     Column("overlay_key", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("last_seq", Integer, nullable=False),
+    # the key of the shop's signed webhooks (X-Live-Signature); never journaled (the
+    # journal is exported). Null for a show created before webhooks: the admin rotates one.
+    Column("webhook_secret", String(64)),
 )
+
+# Columns added after a table's first release: (table, column, SQL type). A
+# database from before gets them at start (create_all makes only missing tables).
+ADDED_COLUMNS = (("shows", "webhook_secret", "VARCHAR(64)"),)
 
 # The journal: the truth. (show_id, seq) is the primary key and doubles as a
 # fencing token: two writers can never both append the same seq.
@@ -129,4 +139,21 @@ async def open_database(url: str, **engine_args: Any) -> AsyncEngine:
         engine = create_async_engine(full, pool_pre_ping=True, **engine_args)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(add_missing_columns)
     return engine
+
+
+def add_missing_columns(conn: Connection) -> list[str]:
+    """``ALTER TABLE … ADD COLUMN`` for each of ADDED_COLUMNS a database from an
+    earlier version lacks (nullable, so existing rows stay valid); returns what
+    it added as ``table.column``. PostgreSQL says IF NOT EXISTS, so two processes
+    starting together cannot both fail; SQLite serialises its writers."""
+    added: list[str] = []
+    for table, column, sql_type in ADDED_COLUMNS:
+        present = {c["name"] for c in inspect(conn).get_columns(table)}
+        if column in present:
+            continue
+        guard = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {guard}{column} {sql_type}"))
+        added.append(f"{table}.{column}")
+    return added

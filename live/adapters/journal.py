@@ -1,7 +1,8 @@
 """The journal: append a show's events, load them back, list shows.
 
 The ``events`` table is append-only; ``shows`` is a small projection for
-listing (title, status, overlay key, last seq) kept in the same transaction.
+listing (title, status, overlay key, last seq) kept in the same transaction,
+which also keeps the show's webhook secret (never an event: the journal is exported).
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ class Journal:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def create_show(self, show_id: str, title: str, overlay_key: str, first: dict[str, Any]) -> None:
-        """Write the show's row and its first event together. Raises FencingError
+    async def create_show(self, show_id: str, title: str, overlay_key: str, first: dict[str, Any],
+                          webhook_secret: str | None = None) -> None:
+        """Write the show's row (with its keys) and its first event together. Raises FencingError
         when the id is taken (another writer created it first), any other
         IntegrityError as itself; either way nothing is written."""
         try:
@@ -103,6 +105,7 @@ class Journal:
                         title=title,
                         status="draft",
                         overlay_key=overlay_key,
+                        webhook_secret=webhook_secret,
                         created_at=first["at"],
                         last_seq=first["seq"],
                     )
@@ -146,6 +149,13 @@ class Journal:
     async def show_row(self, show_id: str) -> Any | None:
         async with self.engine.connect() as conn:
             return (await conn.execute(select(shows).where(shows.c.id == show_id))).first()
+
+    async def set_webhook_secret(self, show_id: str, secret: str) -> bool:
+        """Replace the show's webhook secret (the old one stops working at once);
+        returns False when there is no such show."""
+        async with self.engine.begin() as conn:
+            done = await conn.execute(update(shows).where(shows.c.id == show_id).values(webhook_secret=secret))
+        return bool(done.rowcount)
 
     async def list_shows(self, ids: Sequence[str] | None = None) -> list[Any]:
         q = select(shows).order_by(shows.c.created_at.desc())

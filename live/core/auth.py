@@ -70,3 +70,37 @@ def viewer_of(secret: bytes, show_id: str, token: str) -> str | None:
         return None
     viewer_id = token[3:].split(".", 1)[0]
     return viewer_id if hmac.compare_digest(viewer_token(secret, show_id, viewer_id), token) else None
+
+
+SIGNATURE_PREFIX = "sha256="
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """``X-Live-Signature`` for a body: ``sha256=`` and the hex HMAC-SHA256 of the raw
+    bytes, keyed with the show's webhook secret."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether ``header`` signs ``body`` with ``secret``; compared in constant time
+    (a byte-by-byte comparison would tell an attacker how much of a guess is right)."""
+    if not header or not secret:
+        return False
+    given = header.strip().encode("ascii", "replace").lower()
+    return hmac.compare_digest(given, webhook_signature(secret, body).encode())
+
+
+def click_token(secret: bytes, show_id: str, viewer_id: str) -> str:
+    """What the click cookie holds: a viewer id and an HMAC over (show, id) under
+    its own label, so it can never pass for a viewer token. It grants nothing:
+    it only says whose click a tracked link's is."""
+    mac = hmac.new(secret, f"click:{show_id}:{viewer_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{viewer_id}.{mac}"
+
+
+def click_viewer(secret: bytes, show_id: str, value: str | None) -> str | None:
+    """The viewer id a click cookie was made for on this show, or None."""
+    if not value or "." not in value or len(value) > 100:
+        return None
+    viewer_id = value.split(".", 1)[0]
+    return viewer_id if hmac.compare_digest(click_token(secret, show_id, viewer_id).encode(), value.encode()) else None

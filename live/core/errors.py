@@ -37,6 +37,14 @@ class Invalid(LiveError):
     code = "INVALID"
 
 
+class IdempotencyMismatch(Invalid):
+    """422: an idempotency key already used for something else: a claim's
+    ``request_id`` that won another sale or qty, an ``order_id`` imported with
+    other values. Nothing is written."""
+
+    code = "IDEMPOTENCY_MISMATCH"
+
+
 class Unauthorized(LiveError):
     status = 401
     code = "UNAUTHORIZED"

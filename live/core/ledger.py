@@ -43,7 +43,9 @@ class FlashSale:
     closed_reason: str | None = None
     closed_at: int | None = None
     claimed: dict[str, int] = field(default_factory=dict)
-    orders: int = 0
+    orders: int = 0  # won claims and shop orders
+    orders_by_id: dict[str, Order] = field(default_factory=dict)  # every order (claims too) by its id
+    clicks: dict[str, int] = field(default_factory=dict)  # tracked-link clicks by sku
     _draft: object = field(default=None, init=False, repr=False, compare=False)
 
     def __copy__(self) -> FlashSale:
@@ -194,6 +196,32 @@ class Draw:
         }
 
 
+@dataclass
+class Order:
+    """One order of the show: a won claim (``source`` ``claim``) or a shop order
+    (``webhook``, ``csv``). ``returns`` lists ``(returned_at, qty)`` in order;
+    ``returned`` is their sum, never more than ``qty``."""
+
+    id: str
+    sku: str | None
+    qty: int
+    amount: str | None  # the order's total; None for a claim journaled without its price
+    viewer_id: str | None
+    placed_at: int
+    source: str
+    returned: int = 0
+    returns: list[tuple[int, int]] = field(default_factory=list)
+    _draft: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __copy__(self) -> Order:
+        return _clone(self, returns=list(self.returns))
+
+    def view(self) -> dict[str, Any]:
+        return {"order_id": self.id, "sku": self.sku, "qty": self.qty, "amount": self.amount,
+                "viewer_id": self.viewer_id, "placed_at": self.placed_at, "source": self.source,
+                "returned": self.returned}
+
+
 def _clone(record: R, **fresh: Any) -> R:
     """A shallow copy of a record with ``fresh`` copies of its own containers."""
     out = object.__new__(type(record))
@@ -203,7 +231,7 @@ def _clone(record: R, **fresh: Any) -> R:
 
 # Containers a fold may change; a draft copies each one at its first change.
 _CONTAINERS = ("viewers", "comments", "comment_index", "sales", "claims", "draws", "announced_stock",
-               "announced_entries")
+               "announced_entries", "orders_by_id", "clicks")
 
 
 @dataclass
@@ -224,7 +252,9 @@ class Ledger:
     sales: dict[str, FlashSale] = field(default_factory=dict)
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)  # f"{viewer}:{request_id}" → result
     draws: dict[str, Draw] = field(default_factory=dict)
-    orders: int = 0
+    orders: int = 0  # won claims and shop orders
+    orders_by_id: dict[str, Order] = field(default_factory=dict)  # every order (claims too) by its id
+    clicks: dict[str, int] = field(default_factory=dict)  # tracked-link clicks by sku
     # what the tickers last announced, so they speak only on change
     announced_viewers: int = 0
     announced_stock: dict[str, int] = field(default_factory=dict)
@@ -295,6 +325,10 @@ class Ledger:
 
     def own_draw(self, draw_id: str) -> Draw:
         found: Draw = self._own_record("draws", draw_id)
+        return found
+
+    def own_order(self, order_id: str) -> Order:
+        found: Order = self._own_record("orders_by_id", order_id)
         return found
 
     def own_comment(self, comment_id: str) -> Comment:

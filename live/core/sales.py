@@ -8,14 +8,15 @@ decision; the rest turns commands into events and events into the ledger.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from live.core import values as v
 from live.core.auth import PLAN
 from live.core.context import Ctx, Event, ctx_viewer, lookup, need_live
-from live.core.errors import Conflict, Invalid, LiveError
+from live.core.errors import Conflict, IdempotencyMismatch, Invalid, LiveError
 from live.core.feature import Command, Feature
-from live.core.ledger import FlashSale
+from live.core.ledger import FlashSale, Order
 
 if TYPE_CHECKING:  # show.py imports this module to validate segment actions
     from live.core.show import ShowState
@@ -74,12 +75,6 @@ def check_sale_id(value: Any) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 40:
         raise Invalid("sale_id must be a sale's id", "sale_id")
     return value
-
-
-class IdempotencyMismatch(Invalid):
-    """422: a ``request_id`` that already won is sent again for another sale or qty."""
-
-    code = "IDEMPOTENCY_MISMATCH"
 
 
 class ClaimLost(LiveError):
@@ -222,6 +217,11 @@ def fold(state: ShowState, event: Event) -> ShowState:
         result = {"ok": True, "order_id": event["order_id"], "sale_id": sale.id, "qty": event["qty"],
                   "price": event.get("price"), "sku": event.get("sku")}
         ledger.put("claims", f"{event['viewer_id']}:{event['request_id']}", result)
+        # a won claim is an order of the show: a return may name it
+        price = event.get("price")
+        amount = None if price is None else str(Decimal(price) * event["qty"])
+        ledger.put("orders_by_id", event["order_id"], Order(event["order_id"], event.get("sku"), event["qty"], amount,
+                                                            event["viewer_id"], at, "claim"))
         viewer.orders.append({"request_id": event["request_id"], **result})
     elif kind == "flash_sale.stock":
         ledger.put("announced_stock", event["sale_id"], event["remaining"])

@@ -12,10 +12,10 @@ from starlette.routing import Route
 
 from live.core import values as v
 from live.core.auth import STAFF_ROLES, Principal
-from live.core.commands import check
+from live.core.commands import SETUP_COMMANDS, check
 from live.core.compliance import check_show
 from live.core.csvplan import parse_rundown_csv
-from live.core.errors import Forbidden, Invalid, Unauthorized
+from live.core.errors import Forbidden, Invalid, NotFound, Unauthorized
 from live.core.protocol import PUBLIC, STAFF, state_view, without_private
 from live.core.show import parse_show_config
 from live.http.panel import page_strings, render
@@ -25,6 +25,11 @@ from live.runtime.engine import ShowEngine
 
 def new_show_id() -> str:
     return "s" + secrets.token_hex(5)
+
+
+def new_webhook_secret() -> str:
+    """The key a shop signs its webhooks with (192 random bits)."""
+    return "wh_" + secrets.token_urlsafe(24)
 
 
 def require_admin(who: Principal) -> None:
@@ -81,8 +86,11 @@ async def create_show(request: Request) -> Response:
     h = hub(request)
     show_id = new_show_id()
     overlay_key = "ov_" + secrets.token_urlsafe(16)
-    engine = await h.shows.create(show_id, overlay_key, config, body.get("products"), segments)
+    webhook_secret = new_webhook_secret()
+    engine = await h.shows.create(show_id, overlay_key, config, body.get("products"), segments,
+                                  webhook_secret=webhook_secret)
     out = show_summary(engine, overlay_key)
+    out["webhook_secret"] = webhook_secret
     out["links"] = links(request, show_id, overlay_key)
     out["compliance"] = check_show(engine.state, h.claims)
     return JSONResponse(out, status_code=201)
@@ -111,10 +119,24 @@ async def get_show(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
     engine = await engine_for(request, who)
-    key = await overlay_key_of(request, engine.show_id)
-    out = show_summary(engine, key)
+    row = await show_row(request, engine.show_id)
+    out = show_summary(engine, str(row.overlay_key))
+    if who.role == "admin":  # the shop's key: other staff never see it
+        out["webhook_secret"] = row.webhook_secret
     out["compliance"] = check_show(engine.state, hub(request).claims)
     return JSONResponse(out)
+
+
+async def rotate_webhook_secret(request: Request) -> Response:
+    """A new webhook secret for the show (admin); the old one stops working at once."""
+    who = await principal(request)
+    assert who is not None
+    require_admin(who)
+    show_id = request.path_params["show_id"]
+    secret = new_webhook_secret()
+    if not await hub(request).journal.set_webhook_secret(show_id, secret):
+        raise NotFound(f"no show {show_id[:64]!r}")
+    return JSONResponse({"webhook_secret": secret})
 
 
 async def run(request: Request, who: Principal, command: dict[str, Any]) -> Response:
@@ -157,8 +179,8 @@ async def post_command(request: Request) -> Response:
     who = await principal(request)
     assert who is not None
     command = await json_object(request)
-    if command.get("type") in ("products.replace", "rundown.replace"):
-        raise Invalid("use PUT …/products or PUT …/rundown for this", "type")
+    if command.get("type") in SETUP_COMMANDS:
+        raise Invalid("use PUT …/products, PUT …/rundown or POST …/orders.csv for this", "type")
     return await run(request, who, command)
 
 
@@ -269,6 +291,7 @@ routes = [
     Route("/api/shows/{show_id}/products", put_products, methods=["PUT"]),
     Route("/api/shows/{show_id}/rundown", put_rundown, methods=["PUT"]),
     Route("/api/shows/{show_id}/staff", add_staff, methods=["POST"]),
+    Route("/api/shows/{show_id}/webhook-secret", rotate_webhook_secret, methods=["POST"]),
     Route("/api/shows/{show_id}/commands", post_command, methods=["POST"]),
     Route("/api/shows/{show_id}/state", get_state, methods=["GET"]),
     Route("/login/{code}", login, methods=["GET"]),

@@ -103,6 +103,7 @@ async def control(request: Request) -> Response:
         title=engine.state.title,
         role=who.role,
         name=who.name,
+        public_url=hub(request).public_url,
     )
 
 

@@ -7,9 +7,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live.core import values as v
-from live.core.auth import Principal, viewer_of
+from live.core.auth import Principal, click_token, viewer_of
 from live.core.context import lookup
 from live.core.errors import Invalid, LiveError, RateLimited, Unauthorized
+from live.http.links import CLICK_COOKIE
 from live.http.web import bearer, client_key, hub, json_object, limiter, principal
 
 
@@ -26,8 +27,14 @@ async def register_viewer(request: Request) -> Response:
         who = None
     staff = who is not None and who.may_read(show_id)
     viewer_id, token = await engine.register(body.get("nickname"), staff)
-    return JSONResponse({"viewer_id": viewer_id, "token": token, "nickname": body.get("nickname", "").strip()},
-                        status_code=201)
+    response = JSONResponse({"viewer_id": viewer_id, "token": token, "nickname": body.get("nickname", "").strip()},
+                            status_code=201)
+    # Says whose click a tracked link of this show is (and nothing else): a
+    # cookie for /go/{show} only, since a token never travels in a URL.
+    response.set_cookie(CLICK_COOKIE, click_token(hub(request).secret, show_id, viewer_id), max_age=14 * 24 * 3600,
+                        path=f"/go/{show_id}", httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https" or hub(request).public_url.startswith("https://"))
+    return response
 
 
 def viewer_principal(request: Request, show_id: str) -> Principal:

@@ -64,8 +64,6 @@ async def body_bytes(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-
-
 async def json_body(request: Request) -> Any:
     """The body parsed as JSON; raises Invalid (field ``body``, or the path of a
     bad string) when empty, malformed, nested too deeply or not Unicode."""
@@ -199,16 +197,20 @@ class RateLimiter:
 REGISTRATIONS_BURST = 60
 CLAIMS_BURST = 60
 HELLOS_BURST = 60
+# A person clicks a product link a few times; a bot clicking it thousands of
+# times would inflate the show's clicks (LIVE_CLICKS_PER_MINUTE).
+CLICKS_BURST = 20
 
 
 def limiter(conn: HTTPConnection, name: str) -> RateLimiter:
-    """This app's limiter ``name`` (``registrations``, ``claims``, ``hellos``),
+    """This app's limiter ``name`` (``registrations``, ``claims``, ``hellos``, ``clicks``),
     made on first use: each app has its own buckets."""
     h = hub(conn)
     if name not in h.limits:
         rate, burst = {"registrations": (h.registrations_per_minute, REGISTRATIONS_BURST),
                        "claims": (h.claims_per_minute, CLAIMS_BURST),
-                       "hellos": (h.hellos_per_minute, HELLOS_BURST)}[name]
+                       "hellos": (h.hellos_per_minute, HELLOS_BURST),
+                       "clicks": (h.clicks_per_minute, CLICKS_BURST)}[name]
         h.limits[name] = RateLimiter(per_minute=rate, burst=min(burst, rate), clock=h.clock)
     found: RateLimiter = h.limits[name]
     return found

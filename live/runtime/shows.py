@@ -38,10 +38,11 @@ class Shows:
         return engine
 
     async def create(
-        self, show_id: str, overlay_key: str, config: dict[str, Any], products: Any, segments: Any
+        self, show_id: str, overlay_key: str, config: dict[str, Any], products: Any, segments: Any,
+        webhook_secret: str | None = None,
     ) -> ShowEngine:
         state, first = create(show_id, config, products, segments, self.clock())
-        await self.journal.create_show(show_id, state.title, overlay_key, first)
+        await self.journal.create_show(show_id, state.title, overlay_key, first, webhook_secret=webhook_secret)
         engine = self._engine(state, first["at"])
         engine.history.append(first)
         self._engines[show_id] = engine
