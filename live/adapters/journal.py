@@ -7,7 +7,7 @@ listing (title, status, overlay key, last seq) kept in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
@@ -142,6 +142,18 @@ class Journal:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q)).all()
         return [_event(r) for r in rows]
+
+    async def scan(self, show_id: str, after: int = 0, chunk: int = 50_000) -> AsyncIterator[list[dict[str, Any]]]:
+        """Events with seq > ``after``, in order, ``chunk`` at a time: a long show's
+        journal read without holding it all (one short query per chunk)."""
+        while True:
+            batch = await self.load(show_id, after=after, limit=chunk)
+            if not batch:
+                return
+            yield batch
+            if len(batch) < chunk:
+                return
+            after = batch[-1]["seq"]
 
     async def show_row(self, show_id: str) -> Any | None:
         async with self.engine.connect() as conn:
