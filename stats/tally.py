@@ -27,6 +27,7 @@ from stats import money
 Event = dict[str, Any]
 NO_VIEWER = -1  # an order without a viewer
 NO_SEGMENT = -1  # nothing on air
+FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
 
 
 class Column:
@@ -46,8 +47,9 @@ class Column:
     def __len__(self) -> int:
         return self._n + len(self.buffer)
 
-    def array(self) -> npt.NDArray[Any]:
-        """The column so far (a read-only view: later appends never change it)."""
+    def flush(self) -> None:
+        """Move the appended values into the array: as Python ints in a list they
+        take about five times the memory."""
         if self.buffer:
             new = np.asarray(self.buffer, dtype=self.dtype)
             need = self._n + len(new)
@@ -58,6 +60,10 @@ class Column:
             self._data[self._n : need] = new
             self._n = need
             self.buffer.clear()
+
+    def array(self) -> npt.NDArray[Any]:
+        """The column so far (a read-only view: later appends never change it)."""
+        self.flush()
         view = self._data[: self._n]
         view.flags.writeable = False
         return view
@@ -104,6 +110,7 @@ class Tally:
         # ids of viewers who liked, commented or shared, indexed when read (a set add is C-fast)
         self._interacting: set[str] = set()
         self.broken = False
+        self._columns = [c for c in vars(self).values() if isinstance(c, Column)]
         self._handlers = {
             "likes.tick": self._likes,
             "flash_sale.claimed": self._claimed,
@@ -184,6 +191,9 @@ class Tally:
             raise
         finally:
             self.seq = seq
+        for column in self._columns:
+            if len(column.buffer) >= FLUSH_AT:
+                column.flush()
         return self
 
     def _viewer(self, viewer_id: str) -> int:
