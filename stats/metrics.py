@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from stats import money
-from stats.series import Series, series, visits, window
+from stats.series import Series, series
 from stats.tally import NO_VIEWER, Event, Tally
 
 
@@ -42,13 +42,13 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 def metrics(events: Iterable[Event] | Tally, now: int | None = None, minutes: Series | None = None) -> dict[str, Any]:
     """The metrics of a show from its journal events or their ``Tally`` (``now``:
-    the end of a live show; ``minutes``: its series, when already computed).
+    the end of a live show; ``minutes``: its series at the same ``now``, when
+    already computed).
     Raises NotStarted before ``show.started``."""
     tally = events if isinstance(events, Tally) else Tally().add(events)
-    start, end = window(tally, now)
     minutes = minutes if minutes is not None else series(tally, now)
     interacted_ix = tally.interacted()  # first: it may index viewers met only in likes
-    v = visits(tally, start, end)
+    v = minutes.visits
     watched = np.bincount(v.viewer, weights=(v.until - v.join).astype(np.float64), minlength=len(tally.viewers))
     seen = np.bincount(v.viewer, minlength=len(tally.viewers)) > 0
     dwell_ms = np.sort(watched[seen].astype(np.int64))  # whole ms: the float sums are exact below 2**53
@@ -59,7 +59,8 @@ def metrics(events: Iterable[Event] | Tally, now: int | None = None, minutes: Se
     orders = len(order_viewer)
     units = int(tally.order_qty.array().sum())
     gmv = int(tally.order_cents.array().sum())
-    buyers = int(len(np.unique(order_viewer[order_viewer != NO_VIEWER])) + np.count_nonzero(order_viewer == NO_VIEWER))
+    known = order_viewer != NO_VIEWER
+    buyers = int(np.count_nonzero(np.bincount(order_viewer[known], minlength=1)) + np.count_nonzero(~known))
     returned = sum(tally.returned.values())
     currency = tally.currency
 

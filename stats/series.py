@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stats import money
-from stats.tally import NO_SEGMENT, Event, Tally
+from stats.tally import NO_SEGMENT, Column, Event, Tally
 
 MINUTE_MS = 60_000
 Array = npt.NDArray[np.int64]
@@ -95,9 +95,26 @@ def minute_of(times: Array, start: int) -> Array:
     return np.maximum(times - start, 0) // MINUTE_MS
 
 
-def per_minute(times: Array, start: int, end: int, n: int, weights: Array | None = None) -> Array:
+def bounds(ascending: Array, start: int, end: int, n: int) -> Array:
+    """For ascending times: ``n + 1`` indexes such that minute ``m`` holds
+    ``times[b[m]:b[m+1]]`` (before ``start``: minute 0; after ``end``: none)."""
+    firsts = np.searchsorted(ascending, start + MINUTE_MS * np.arange(1, n, dtype=np.int64), side="left")
+    last = np.searchsorted(ascending, end, side="right")
+    return np.concatenate([[0], np.minimum(firsts, last), [last]]).astype(np.int64)
+
+
+def per_minute(times: Array, start: int, end: int, n: int, weights: Array | None = None,
+               ascending: bool = False) -> Array:
     """How many of ``times`` (or the sum of their ``weights``, exact int64) fall in
-    each of the ``n`` minutes; times after ``end`` are in none."""
+    each of the ``n`` minutes; times after ``end`` are in none. ``ascending``
+    times are counted by binary search, with no pass over every one."""
+    if ascending:
+        b = bounds(times, start, end, n)
+        if weights is None:
+            return np.diff(b)
+        total = np.concatenate([[0], np.cumsum(weights, dtype=np.int64)])
+        sums: Array = total[b[1:]] - total[b[:-1]]
+        return sums
     inside = times <= end
     idx = minute_of(times[inside], start)
     if weights is None:
@@ -105,6 +122,12 @@ def per_minute(times: Array, start: int, end: int, n: int, weights: Array | None
     out = np.zeros(n, np.int64)
     np.add.at(out, idx, weights[inside])
     return out
+
+
+def column_per_minute(col: Column, start: int, end: int, n: int, weights: Column | None = None) -> Array:
+    """``per_minute`` of a tally's time column (and its weights)."""
+    times = col.array()
+    return per_minute(times, start, end, n, None if weights is None else weights.array(), col.ascending)
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,7 @@ class Series:
     units: Array
     gmv: Array
     segment: Array
+    visits: Visits  # what the audience numbers were counted from (the metrics reuse them)
 
     def __len__(self) -> int:
         return len(self.minute)
@@ -164,16 +188,19 @@ class Presence:
         return (joined - gone).astype(np.int64)
 
     def peaks(self, start: int, n: int) -> Array:
-        """The most viewers present at any instant of each of ``n`` minutes."""
-        peak = self.at(start + MINUTE_MS * np.arange(n, dtype=np.int64))  # each minute's first instant
-        # every instant where the count changes, with the count after all its changes
-        times = np.concatenate([self.joins, self.leaves])
-        if len(times):
-            delta = np.concatenate([np.ones(len(self.joins), np.int64), np.full(len(self.leaves), -1, np.int64)])
-            order = np.argsort(times, kind="stable")
-            times, counts = times[order], np.cumsum(delta[order])
-            last = np.append(times[1:] != times[:-1], True)  # the last change at each instant
-            np.maximum.at(peak, minute_of(times[last], start), counts[last])
+        """The most viewers present at any instant of each of ``n`` minutes.
+
+        Within a minute the count only rises at a join, so its largest value is
+        at the minute's first instant or at one of its joins."""
+        firsts = start + MINUTE_MS * np.arange(n, dtype=np.int64)
+        peak = self.at(firsts)
+        if len(self.joins):
+            after_join = self.at(self.joins)
+            # the joins of minute m are joins[i[m]:i[m+1]]: the largest count of each non-empty run
+            i = np.searchsorted(self.joins, firsts, side="left")
+            some = i < np.append(i[1:], len(self.joins))
+            if some.any():
+                peak[some] = np.maximum(peak[some], np.maximum.reduceat(after_join, i[some]))
         return peak
 
 
@@ -186,7 +213,6 @@ def series(tally: Tally, now: int | None = None) -> Series:
     ends = np.minimum(start + MINUTE_MS * (minute + 1), end)  # each minute's end; the last: end
     v = visits(tally, start, end)
     presence = Presence.of(v)
-    order_at = tally.order_at.array()
     seg_at = tally.segment_at.array()
     seg_order = np.argsort(seg_at, kind="stable")
     on_air = np.searchsorted(seg_at[seg_order], ends, side="right") - 1
@@ -200,16 +226,17 @@ def series(tally: Tally, now: int | None = None) -> Series:
         at=start + MINUTE_MS * minute,
         concurrent=presence.at(ends),
         peak=presence.peaks(start, n),
-        joins=np.bincount(minute_of(v.join, start), minlength=n).astype(np.int64),
-        leaves=np.bincount(minute_of(v.until[v.left], start), minlength=n).astype(np.int64),
-        likes=per_minute(tally.like_at.array(), start, end, n, tally.like_n.array()),
-        comments=per_minute(tally.comment_at.array(), start, end, n),
-        shares=per_minute(tally.share_at.array(), start, end, n),
-        clicks=per_minute(tally.click_at.array(), start, end, n),
-        orders=per_minute(order_at, start, end, n),
-        units=per_minute(order_at, start, end, n, tally.order_qty.array()),
-        gmv=per_minute(order_at, start, end, n, tally.order_cents.array()),
+        joins=per_minute(presence.joins, start, end, n, ascending=True),
+        leaves=per_minute(presence.leaves, start, end, n, ascending=True),
+        likes=column_per_minute(tally.like_at, start, end, n, tally.like_n),
+        comments=column_per_minute(tally.comment_at, start, end, n),
+        shares=column_per_minute(tally.share_at, start, end, n),
+        clicks=column_per_minute(tally.click_at, start, end, n),
+        orders=column_per_minute(tally.order_at, start, end, n),
+        units=column_per_minute(tally.order_at, start, end, n, tally.order_qty),
+        gmv=column_per_minute(tally.order_at, start, end, n, tally.order_cents),
         segment=segment.astype(np.int64),
+        visits=v,
     )
 
 

@@ -33,9 +33,10 @@ FLUSH_AT = 65_536  # appended values a column holds as Python ints at most betwe
 class Column:
     """An append-only numpy array: appends go to a list, ``array()`` moves them
     into a buffer that doubles when full (amortised O(1) per append, however
-    often it is read)."""
+    often it is read). ``ascending``: no value is below an earlier one (journal
+    times mostly are: then counting them per minute is a binary search)."""
 
-    __slots__ = ("_data", "_n", "append", "buffer", "dtype")
+    __slots__ = ("_ascending", "_data", "_n", "append", "buffer", "dtype")
 
     def __init__(self, dtype: type[np.generic]) -> None:
         self.dtype = dtype
@@ -43,6 +44,7 @@ class Column:
         self.append = self.buffer.append
         self._data: npt.NDArray[Any] = np.empty(0, dtype)
         self._n = 0
+        self._ascending = True
 
     def __len__(self) -> int:
         return self._n + len(self.buffer)
@@ -52,6 +54,8 @@ class Column:
         take about five times the memory."""
         if self.buffer:
             new = np.asarray(self.buffer, dtype=self.dtype)
+            if self._ascending and (bool(np.any(new[1:] < new[:-1])) or (self._n and new[0] < self._data[self._n - 1])):
+                self._ascending = False
             need = self._n + len(new)
             if need > len(self._data):
                 grown = np.empty(max(need, 2 * len(self._data), 1024), self.dtype)
@@ -60,6 +64,11 @@ class Column:
             self._data[self._n : need] = new
             self._n = need
             self.buffer.clear()
+
+    @property
+    def ascending(self) -> bool:
+        self.flush()
+        return self._ascending
 
     def array(self) -> npt.NDArray[Any]:
         """The column so far (a read-only view: later appends never change it)."""

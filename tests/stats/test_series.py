@@ -6,9 +6,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 
-from stats.series import NotStarted, minute_series
+from stats.series import NotStarted, minute_series, per_minute
 from stats.tally import Tally
 from tests.stats.journal import MIN, T0, claim, click, e, join, journal, leave, likes, order, returned
 
@@ -191,6 +192,29 @@ def test_no_segment_before_the_first_and_the_last_minute_keeps_the_last_one() ->
     assert col(events, "segment") == [None, None]
     events = journal(e("segment.changed", 70_000, to=2), end=110_000)
     assert col(events, "segment") == [0, 2]  # the show ended on segment 2
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_counting_ascending_times_by_binary_search_equals_counting_each(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randrange(1, 12)
+    end = T0 + (n - 1) * MIN + rng.randrange(MIN)
+    times = np.sort(np.array([T0 + rng.randrange(-2 * MIN, (n + 1) * MIN, 5000) for _ in range(100)], np.int64))
+    weights = np.array([rng.randrange(0, 10**6) for _ in range(100)], np.int64)
+    for w in (None, weights):
+        assert per_minute(times, T0, end, n, w, ascending=True).tolist() == per_minute(times, T0, end, n, w).tolist()
+
+
+def test_events_out_of_time_order_count_in_their_own_minutes() -> None:
+    events = journal(end=150_000)
+    late = [e("comment.new", 70_000, viewer_id="a"), e("comment.new", 10_000, viewer_id="b"),
+            e("viewer.shared", 130_000, viewer_id="a"), e("viewer.shared", 5_000, viewer_id="a")]
+    events = [*events[:-1], *late, events[-1]]
+    events = [{**x, "seq": i + 1} for i, x in enumerate(events)]
+    tally = Tally().add(events)
+    assert not tally.comment_at.ascending
+    assert col(events, "comments") == [1, 1, 0]
+    assert col(events, "shares") == [1, 0, 1]
 
 
 # -- the tally ------------------------------------------------------------------------------
