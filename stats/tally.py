@@ -110,12 +110,11 @@ class Tally:
         self.comment_at, self.share_at, self.click_at = _i64(), _i64(), _i64()
         self.order_at, self.order_qty, self.order_cents = _i64(), _i64(), _i64()
         self.order_viewer = Column(np.int32)
-        self.order_index: dict[str, tuple[int, int]] = {}  # order id → (row, qty): an order counts once
+        self.order_index: dict[str, int] = {}  # order id → row: an order counts once
         self.returned: dict[int, int] = {}
         self.segment_at = _i64()
         self.segment_to = Column(np.int32)
-        self._interacted: set[int] = set()
-        self._interacted_ix = Column(np.int32)
+        self._interacted = bytearray()  # by viewer index: 1 if they interacted
         # ids of viewers who liked, commented or shared, indexed when read (a set add is C-fast)
         self._interacting: set[str] = set()
         self.broken = False
@@ -212,9 +211,10 @@ class Tally:
         return ix
 
     def _interact(self, ix: int) -> None:
-        if ix not in self._interacted:
-            self._interacted.add(ix)
-            self._interacted_ix.append(ix)
+        flags = self._interacted
+        if ix >= len(flags):
+            flags.extend(bytes(max(ix + 1 - len(flags), len(flags))))
+        flags[ix] = 1
 
     def _created(self, e: Event) -> None:
         self.currency = e["show"].get("currency") or "CNY"
@@ -246,7 +246,7 @@ class Tally:
         if order_id in self.order_index or (viewer_id is not None and viewer_id in self.staff):
             return
         ix = None if viewer_id is None else self._viewer(viewer_id)
-        self.order_index[order_id] = (len(self.order_at), qty)
+        self.order_index[order_id] = len(self.order_at)
         self.order_at.append(at)
         self.order_qty.append(qty)
         self.order_cents.append(cents)
@@ -265,10 +265,10 @@ class Tally:
                     e.get("viewer_id"))
 
     def _returned(self, e: Event) -> None:
-        found = self.order_index.get(e["order_id"])
-        if found is None:  # an order this tally does not count (unknown, or a staff viewer's)
+        row = self.order_index.get(e["order_id"])
+        if row is None:  # an order this tally does not count (unknown, or a staff viewer's)
             return
-        row, qty = found
+        qty = int(self.order_qty.array()[row])  # returns are rare: reading the column is cheap enough
         self.returned[row] = min(qty, self.returned.get(row, 0) + e["qty"])
 
     # -- reading -----------------------------------------------------------------
@@ -279,4 +279,4 @@ class Tally:
             for vid in self._interacting - self.staff:
                 self._interact(self._viewer(vid))
             self._interacting.clear()
-        return self._interacted_ix.array()
+        return np.flatnonzero(np.frombuffer(bytes(self._interacted), np.uint8)).astype(np.int32)

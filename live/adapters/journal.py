@@ -154,7 +154,7 @@ class Journal:
             rows = (await conn.execute(q)).all()
         return _events(rows)
 
-    async def scan(self, show_id: str, after: int = 0, chunk: int = 50_000) -> AsyncGenerator[list[dict[str, Any]], None]:
+    async def scan(self, show_id: str, after: int = 0, chunk: int = 20_000) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Events with seq > ``after``, in order, ``chunk`` at a time: a long show's
         journal read without holding it all (one short query per chunk). The next
         chunk is read while the caller works on this one (the database, or

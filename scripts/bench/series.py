@@ -199,7 +199,7 @@ async def child_series(url: str) -> dict[str, Any]:
     try:
         tally = Tally()
         tallying = 0.0
-        async for chunk in Journal(engine).scan(SHOW_ID, chunk=CHUNK):
+        async for chunk in Journal(engine).scan(SHOW_ID):
             t = time.perf_counter()
             tally.add(chunk)
             tallying += time.perf_counter() - t
@@ -237,7 +237,7 @@ async def child_read(url: str) -> dict[str, Any]:
     engine = await open_database(url)
     rows = 0
     try:
-        async for chunk in Journal(engine).scan(SHOW_ID, chunk=CHUNK):
+        async for chunk in Journal(engine).scan(SHOW_ID):
             rows += len(chunk)
     finally:
         await engine.dispose()
