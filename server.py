@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import sys
@@ -139,9 +140,13 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             if first_start:
                 await print_links(hub)
             announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
+        stats, publisher = start_stats(hub)
+        app.state.stats = stats
         try:
-            yield {"hub": hub}
+            yield {"hub": hub, "stats": stats}
         finally:
+            publisher.cancel()
+            await asyncio.gather(publisher, return_exceptions=True)
             await hub.shows.close()
             await bus.close()
             await engine.dispose()
@@ -153,6 +158,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from live.http.socket import routes as socket_routes
     from live.http.viewers import routes as viewer_routes
     from overlays.pages import routes as page_routes
+    from stats.routes import routes as stats_routes
+    from stats.routes import start as start_stats
 
     routes = [
         *api_routes,
@@ -160,6 +167,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         *link_routes,
         *socket_routes,
         *viewer_routes,
+        *stats_routes,
         *page_routes,
         *panel_routes,
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from live.core.auth import READERS, ROLES
+from live.core.auth import READERS, REVIEW, ROLES
 from live.core.commands import PERMISSIONS, SETUP_COMMANDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
@@ -43,11 +43,14 @@ def render() -> str:
         cells = " | ".join("yes" if role in PERMISSIONS[command] else "—" for role in ROLES)
         lines.append(f"| `{command}` | {via} | {cells} |")
     readers = ", ".join(r for r in ROLES if r in READERS)
+    reviewers = ", ".join(r for r in ROLES if r in REVIEW)
     lines += [
         "",
         "Besides the commands:",
         "",
         f"- Reading a show and its state (`GET /api/shows/{{id}}`, `GET …/state`, the socket's staff view): {readers}.",
+        (f"- The review (`GET /api/shows/{{id}}/review`, `…/review.csv`): {reviewers}. Every staff socket gets"
+         " `stats.tick`."),
         "- Creating shows (`POST /api/shows`) and adding staff (`POST /api/shows/{id}/staff`): admin only.",
         "- A show's webhook secret (in `POST /api/shows`' answer, `GET /api/shows/{id}`, and rotated with",
         "  `POST /api/shows/{id}/webhook-secret`): admin only; other staff never see it.",

@@ -11,12 +11,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from live.core.failures import describe
-from live.core.protocol import Outgoing
+from live.core.protocol import PUBLIC, Delivery, Notice, Outgoing
 
 log = logging.getLogger("live.bus")
+K = TypeVar("K")
 
 # Events a connection may have waiting before it counts as too slow. Read at
 # subscribe time (not bound as a default) so tests can make it tiny.
@@ -36,7 +37,7 @@ class Mailbox:
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._items: deque[Outgoing] = deque()
+        self._items: deque[Delivery] = deque()
         self._waiter: asyncio.Future[None] | None = None
 
     def empty(self) -> bool:
@@ -45,7 +46,7 @@ class Mailbox:
     def qsize(self) -> int:
         return len(self._items)
 
-    def put_nowait(self, item: Outgoing) -> bool:
+    def put_nowait(self, item: Delivery) -> bool:
         """Append ``item``; returns False (appending nothing) when full."""
         if len(self._items) >= self.maxsize:
             return False
@@ -55,14 +56,14 @@ class Mailbox:
             waiter.set_result(None)
         return True
 
-    def get_nowait(self) -> Outgoing:
+    def get_nowait(self) -> Delivery:
         """The oldest item; raises IndexError when empty."""
         return self._items.popleft()
 
     def clear(self) -> None:
         self._items.clear()
 
-    async def get(self) -> Outgoing:
+    async def get(self) -> Delivery:
         """The oldest item, waiting for one (one reader at a time)."""
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
@@ -74,16 +75,19 @@ class Mailbox:
 
 
 class Subscription:
-    """One connection's bounded queue of events for one show."""
+    """One connection's bounded queue of events for one show; ``audience`` is the
+    connection's (``staff`` or ``public``), which decides the notices it gets."""
 
-    def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None) -> None:
+    def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None,
+                 audience: str = PUBLIC) -> None:
         self.bus = bus
         self.show_id = show_id
+        self.audience = audience
         self.queue = Mailbox(maxsize)
         self.overflowed = False
         self.on_overflow = on_overflow
 
-    def deliver(self, item: Outgoing) -> bool:
+    def deliver(self, item: Delivery) -> bool:
         """Queue ``item`` without waiting; returns False (and cuts this subscriber
         off, once) when the queue is full. Never raises."""
         if self.overflowed:
@@ -102,8 +106,8 @@ class Subscription:
                 log.error("overflow callback for show %s failed: %s", self.show_id, describe(exc))
         return False
 
-    async def get(self) -> Outgoing:
-        """The next event; raises CutOff once this subscriber was dropped."""
+    async def get(self) -> Delivery:
+        """The next event or notice; raises CutOff once this subscriber was dropped."""
         if self.overflowed:
             raise CutOff(self.show_id)
         return await self.queue.get()
@@ -117,22 +121,24 @@ class MemoryBus:
 
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}
+        # the same subscriptions by (show, audience), for notices to one audience
+        self._audiences: dict[tuple[str, str], set[Subscription]] = {}
 
     def subscribe(
-        self, show_id: str, maxsize: int | None = None, on_overflow: Callable[[], Any] | None = None
+        self, show_id: str, maxsize: int | None = None, on_overflow: Callable[[], Any] | None = None,
+        audience: str = PUBLIC,
     ) -> Subscription:
         """A new subscription with a queue of ``maxsize`` (default ``QUEUE_SIZE``) events;
-        ``on_overflow`` is called once if it falls behind and is dropped."""
-        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow)
+        ``on_overflow`` is called once if it falls behind and is dropped. ``audience``
+        (``staff``/``public``) decides which notices it gets."""
+        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow, audience)
         self._subs.setdefault(show_id, set()).add(sub)
+        self._audiences.setdefault((show_id, audience), set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        subs = self._subs.get(sub.show_id)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
-                del self._subs[sub.show_id]
+        _discard(self._subs, sub.show_id, sub)
+        _discard(self._audiences, (sub.show_id, sub.audience), sub)
 
     def publish(self, show_id: str, events: list[dict[str, Any]]) -> None:
         """Hand ``events`` to every subscriber of the show; never waits, never raises
@@ -147,11 +153,38 @@ class MemoryBus:
                 if not sub.deliver(item):
                     break
 
-    def count(self, show_id: str) -> int:
+    def notify(self, show_id: str, message: dict[str, Any], audience: str) -> None:
+        """Hand a message that is not a journal event (no seq: ``stats.tick``) to the
+        show's subscribers of ``audience`` only; never waits, never raises for a
+        slow subscriber. The others' queues never see it."""
+        subs = self._audiences.get((show_id, audience))
+        if not subs:
+            return
+        item = Notice(message, audience)
+        for sub in list(subs):
+            sub.deliver(item)
+
+    def followed(self, audience: str) -> list[str]:
+        """The ids of the shows that have subscribers of ``audience``."""
+        return [show_id for show_id, seen_by in self._audiences if seen_by == audience]
+
+    def count(self, show_id: str, audience: str | None = None) -> int:
+        """Subscribers of the show (of ``audience`` only, when given)."""
+        if audience is not None:
+            return len(self._audiences.get((show_id, audience), ()))
         return len(self._subs.get(show_id, ()))
 
     async def close(self) -> None:
         self._subs.clear()
+        self._audiences.clear()
+
+
+def _discard(table: dict[K, set[Subscription]], key: K, sub: Subscription) -> None:
+    subs = table.get(key)
+    if subs is not None:
+        subs.discard(sub)
+        if not subs:
+            del table[key]
 
 
 def open_bus(url: str | None) -> MemoryBus:

@@ -23,6 +23,8 @@ MODERATE = frozenset({"admin", "assistant", "moderator"})  # the comments and vi
 
 # read access: every staff role reads the show and its state
 READERS = frozenset(ROLES)
+# the review and its exports (the moderator runs the comments, not the numbers)
+REVIEW = frozenset({"admin", "host", "assistant", "analyst"})
 
 
 def hash_token(token: str) -> str:

@@ -162,3 +162,27 @@ class Outgoing:
             view = for_audience(self.event, audience)
             self._encoded[audience] = None if view is None else dumps(view)
         return self._encoded[audience]
+
+
+class Notice:
+    """A message for one audience that is not a journal event (``stats.tick``):
+    it has no ``seq``, so a session sends it whatever it has sent before, and a
+    reconnect never replays it. Encoded once, however many connections send it."""
+
+    __slots__ = ("_text", "audience", "message")
+    seq: None = None
+
+    def __init__(self, message: dict[str, Any], audience: str = STAFF) -> None:
+        self.message = message
+        self.audience = audience
+        self._text: str | None = None
+
+    def encoded(self, audience: str) -> str | None:
+        if audience != self.audience:
+            return None
+        if self._text is None:
+            self._text = dumps(self.message)
+        return self._text
+
+
+Delivery = Outgoing | Notice  # what the bus carries to a connection

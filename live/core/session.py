@@ -16,7 +16,8 @@ arrived, with the time, and carries out what it returns:
    ``claim_result`` or ``error``;
 5. every published event goes through ``outgoing``, which skips what the
    snapshot or the catch-up already covered and encodes the rest for this
-   socket's audience.
+   socket's audience; a notice (``stats.tick``: not journaled, no seq) goes
+   out as it comes, to its audience only.
 """
 
 from __future__ import annotations
@@ -170,8 +171,11 @@ class Session:
 
     # -- events out -------------------------------------------------------------------
 
-    def outgoing(self, item: p.Outgoing) -> str | None:
-        """The frame for a published event, or None (already covered, or not ours)."""
+    def outgoing(self, item: p.Delivery) -> str | None:
+        """The frame for a published event or a notice, or None (already covered,
+        or not ours). A notice (no seq: not in the journal) is never "covered"."""
+        if item.seq is None:
+            return item.encoded(self.audience)
         if item.seq <= self.sent:
             return None
         self.sent = item.seq

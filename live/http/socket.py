@@ -182,7 +182,7 @@ class Connection:
     async def run(self, last_seq: int | None) -> None:
         """Serve the socket until the client leaves, floods, or falls behind.
         Raises WebSocketDisconnect when the client left; other errors are bugs."""
-        sub = hub(self.ws).bus.subscribe(self.engine.show_id, on_overflow=self.cut.set)
+        sub = hub(self.ws).bus.subscribe(self.engine.show_id, on_overflow=self.cut.set, audience=self.session.audience)
         try:
             # Subscribed first, so nothing published from here on is lost;
             # the session skips what the snapshot or the catch-up already holds.

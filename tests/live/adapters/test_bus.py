@@ -122,3 +122,18 @@ async def test_a_failing_overflow_callback_is_logged_by_kind_and_the_fan_out_goe
     assert sub.overflowed and await drain(other) == [1, 2, 3]
     [record] = [r for r in caplog.records if r.name == "live.bus"]
     assert "ValueError" in record.getMessage() and "秘密" not in caplog.text and record.exc_info is None
+
+
+async def test_a_notice_reaches_the_shows_subscribers_of_its_audience_only() -> None:
+    bus = MemoryBus()
+    staff = bus.subscribe("s1", audience="staff")
+    public = bus.subscribe("s1")
+    other = bus.subscribe("s2", audience="staff")
+    bus.notify("s1", {"type": "stats.tick", "viewers": 3}, "staff")
+    item = await staff.get()
+    assert item.seq is None and item.encoded("staff") == '{"type":"stats.tick","viewers":3}'
+    assert public.queue.empty() and other.queue.empty()
+    assert sorted(bus.followed("staff")) == ["s1", "s2"] and bus.followed("public") == ["s1"]
+    assert bus.count("s1") == 2 and bus.count("s1", "staff") == 1
+    staff.close()
+    assert bus.followed("staff") == ["s2"] and bus.count("s1") == 1

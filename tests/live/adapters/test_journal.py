@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -246,3 +247,17 @@ async def test_a_batch_repeating_a_seq_writes_nothing(journal: Journal, engine: 
 
     assert await event_count(engine, "s1") == 1
     assert (await show_row(journal, "s1")).status == "draft"
+
+
+async def test_scan_reads_the_journal_chunk_by_chunk_in_order(journal: Journal) -> None:
+    await journal.create_show("s1", "秋冬护肤专场", "ov_key", created("s1"))
+    await journal.append("s1", [ev(seq, note=f"第{seq}条") for seq in range(2, 24)])
+    chunks = [chunk async for chunk in journal.scan("s1", chunk=5)]
+    assert [len(c) for c in chunks] == [5, 5, 5, 5, 3]
+    assert [e for c in chunks for e in c] == await journal.load("s1")
+    assert [e["seq"] for c in [c async for c in journal.scan("s1", after=20, chunk=3)] for e in c] == [21, 22, 23]
+    assert [c async for c in journal.scan("s1", after=23)] == []
+    async with contextlib.aclosing(journal.scan("s1", chunk=4)) as scan:  # leaving early cancels the read ahead
+        async for first in scan:
+            assert [e["seq"] for e in first] == [1, 2, 3, 4]
+            break

@@ -152,3 +152,14 @@ def test_the_engines_answers_become_frames() -> None:
     err: LiveError = Invalid("nope", "qty")
     assert json.loads(s.error(err, "x")) == {"type": "error", "code": "INVALID", "message": "nope",
                                              "request_id": "x", "field": "qty"}
+
+
+def test_a_notice_goes_out_to_its_audience_whatever_was_sent_before() -> None:
+    staff, public = opened(STAFF, p.STAFF), opened()
+    for session in (staff, public):
+        session.sent = 50
+    notice = p.Notice({"type": "stats.tick", "viewers": 1}, p.STAFF)
+    assert json.loads(staff.outgoing(notice) or "null") == {"type": "stats.tick", "viewers": 1}
+    assert staff.outgoing(notice) is not None  # no seq: never "already covered"
+    assert staff.sent == 50
+    assert public.outgoing(notice) is None

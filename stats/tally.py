@@ -1,0 +1,282 @@
+"""A show's journal, tallied in one pass into columns that numpy can count.
+
+``Tally.add(events)`` is the only per-event Python in the stats: it reads
+each event once and appends a few numbers to typed columns (times, counts,
+hundredths of money, viewer indexes). Everything else — the minute series,
+the metrics, ``stats.tick`` — is vectorised over those columns
+(``stats.series``, ``stats.metrics``). A tally only grows: feed it the events
+after ``seq`` and it is the tally of the longer journal, which is what keeps
+the live numbers cheap (each tick reads only the new events).
+
+Staff viewers (``viewer.registered`` with ``staff: true``, i.e. a team member
+who opened the watch page with their staff login) are not audience: their
+visits, likes, comments, shares, clicks and claims are left out entirely, as
+draws leave them out. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from stats import money
+
+Event = dict[str, Any]
+NO_VIEWER = -1  # an order without a viewer
+NO_SEGMENT = -1  # nothing on air
+FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
+
+
+class Column:
+    """An append-only numpy array: appends go to a list, ``array()`` moves them
+    into a buffer that doubles when full (amortised O(1) per append, however
+    often it is read). ``ascending``: no value is below an earlier one (journal
+    times mostly are: then counting them per minute is a binary search)."""
+
+    __slots__ = ("_ascending", "_data", "_n", "append", "buffer", "dtype")
+
+    def __init__(self, dtype: type[np.generic]) -> None:
+        self.dtype = dtype
+        self.buffer: list[int] = []
+        self.append = self.buffer.append
+        self._data: npt.NDArray[Any] = np.empty(0, dtype)
+        self._n = 0
+        self._ascending = True
+
+    def __len__(self) -> int:
+        return self._n + len(self.buffer)
+
+    def flush(self) -> None:
+        """Move the appended values into the array: as Python ints in a list they
+        take about five times the memory."""
+        if self.buffer:
+            new = np.asarray(self.buffer, dtype=self.dtype)
+            if self._ascending and (bool(np.any(new[1:] < new[:-1])) or (self._n and new[0] < self._data[self._n - 1])):
+                self._ascending = False
+            need = self._n + len(new)
+            if need > len(self._data):
+                grown = np.empty(max(need, 2 * len(self._data), 1024), self.dtype)
+                grown[: self._n] = self._data[: self._n]
+                self._data = grown
+            self._data[self._n : need] = new
+            self._n = need
+            self.buffer.clear()
+
+    @property
+    def ascending(self) -> bool:
+        self.flush()
+        return self._ascending
+
+    def array(self) -> npt.NDArray[Any]:
+        """The column so far (a read-only view: later appends never change it)."""
+        self.flush()
+        view = self._data[: self._n]
+        view.flags.writeable = False
+        return view
+
+
+def _i64() -> Column:
+    return Column(np.int64)
+
+
+class Tally:
+    """The countable facts of one show's journal (see the module's docstring).
+
+    ``start``/``ended``: the times of ``show.started``/``show.ended``;
+    ``currency``: the show's. Columns (numpy via ``.array()``): visits that
+    ended (``visit_join``, ``visit_leave``, ``visit_viewer``) — a visit still
+    open is in ``open_visits`` (viewer index → join time); likes (``like_at``,
+    ``like_n``); ``comment_at``, ``share_at``, ``click_at``; orders (``order_at``
+    its own time, ``order_qty``, ``order_cents`` hundredths of its total,
+    ``order_viewer`` or NO_VIEWER) and ``returned`` (order index → returned
+    units, capped at the order's); segment changes (``segment_at``,
+    ``segment_to`` or NO_SEGMENT). ``interacted()``: viewer indexes that liked,
+    commented, shared or claimed."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.start: int | None = None
+        self.ended: int | None = None
+        self.currency = "CNY"
+        self.viewers: dict[str, int] = {}  # viewer id → index (ids stay in here: never in any output)
+        self.staff: set[str] = set()
+        self.open_visits: dict[int, int] = {}
+        self.visit_join, self.visit_leave = _i64(), _i64()
+        self.visit_viewer = Column(np.int32)
+        self.like_at, self.like_n = _i64(), _i64()
+        self.comment_at, self.share_at, self.click_at = _i64(), _i64(), _i64()
+        self.order_at, self.order_qty, self.order_cents = _i64(), _i64(), _i64()
+        self.order_viewer = Column(np.int32)
+        self.order_index: dict[str, int] = {}  # order id → row: an order counts once
+        self.returned: dict[int, int] = {}
+        self.segment_at = _i64()
+        self.segment_to = Column(np.int32)
+        self._interacted = bytearray()  # by viewer index: 1 if they interacted
+        # ids of viewers who liked, commented or shared, indexed when read (a set add is C-fast)
+        self._interacting: set[str] = set()
+        self.broken = False
+        self._columns = [c for c in vars(self).values() if isinstance(c, Column)]
+        self._handlers = {
+            "likes.tick": self._likes,
+            "flash_sale.claimed": self._claimed,
+            "order.placed": self._placed,
+            "order.returned": self._returned,
+            "segment.changed": self._segment,
+            "show.started": self._started,
+            "show.ended": self._ended,
+            "show.created": self._created,
+        }
+
+    # -- the one pass ------------------------------------------------------------
+
+    def add(self, events: Iterable[Event]) -> Tally:
+        """Tally the events after ``seq`` (earlier ones are skipped: feeding the
+        same events twice counts them once); returns self. Raises KeyError,
+        TypeError or ValueError for an event without the fields its type has;
+        the tally is then ``broken`` (partly added) and must be rebuilt."""
+        if self.broken:
+            raise ValueError("this tally is broken: rebuild it")
+        # The hot types are inlined with local names: this loop is the one
+        # per-event Python of the stats (10 M events in a long show).
+        seq = self.seq
+        staff, viewers, open_visits = self.staff, self.viewers, self.open_visits
+        interacting = self._interacting.add
+        comment_at, share_at, click_at = self.comment_at.append, self.share_at.append, self.click_at.append
+        visit_join, visit_leave, visit_viewer = (self.visit_join.append, self.visit_leave.append,
+                                                 self.visit_viewer.append)
+        rare = self._handlers.get
+        try:
+            for e in events:
+                s = e["seq"]
+                if s <= seq:
+                    continue
+                kind = e["type"]
+                if kind == "comment.new":
+                    vid = e["viewer_id"]
+                    if vid not in staff:
+                        comment_at(e["at"])
+                        interacting(vid)
+                elif kind == "viewer.joined":
+                    vid = e["viewer_id"]
+                    if vid not in staff:
+                        ix = viewers.get(vid)
+                        if ix is None:
+                            ix = viewers[vid] = len(viewers)
+                        # as the fold: a join of a present viewer changes nothing
+                        if ix not in open_visits:
+                            open_visits[ix] = e["at"]
+                elif kind == "viewer.left":
+                    ix = viewers.get(e["viewer_id"])  # None: staff, or never joined
+                    joined = None if ix is None else open_visits.pop(ix, None)
+                    if ix is not None and joined is not None:  # as the fold: a leave of one absent is nothing
+                        visit_join(joined)
+                        # its own time: when the last socket dropped, not when the grace ran out
+                        left_at = e.get("left_at")
+                        visit_leave(max(joined, e["at"] if left_at is None else left_at))
+                        visit_viewer(ix)
+                elif kind == "link.clicked":
+                    vid = e.get("viewer_id")
+                    if vid is None or vid not in staff:
+                        click_at(e["at"])
+                elif kind == "viewer.shared":
+                    vid = e["viewer_id"]
+                    if vid not in staff:
+                        share_at(e["at"])
+                        interacting(vid)
+                elif kind == "viewer.registered":
+                    if e.get("staff"):
+                        staff.add(e["viewer_id"])
+                else:
+                    handler = rare(kind)
+                    if handler is not None:
+                        handler(e)
+                seq = s
+        except Exception:
+            self.broken = True
+            raise
+        finally:
+            self.seq = seq
+        for column in self._columns:
+            if len(column.buffer) >= FLUSH_AT:
+                column.flush()
+        return self
+
+    def _viewer(self, viewer_id: str) -> int:
+        ix = self.viewers.get(viewer_id)
+        if ix is None:
+            ix = self.viewers[viewer_id] = len(self.viewers)
+        return ix
+
+    def _interact(self, ix: int) -> None:
+        flags = self._interacted
+        if ix >= len(flags):
+            flags.extend(bytes(max(ix + 1 - len(flags), len(flags))))
+        flags[ix] = 1
+
+    def _created(self, e: Event) -> None:
+        self.currency = e["show"].get("currency") or "CNY"
+
+    def _started(self, e: Event) -> None:
+        if self.start is None:
+            self.start = e["at"]
+
+    def _ended(self, e: Event) -> None:
+        if self.ended is None:
+            self.ended = e["at"]
+
+    def _segment(self, e: Event) -> None:
+        self.segment_at.append(e["at"])
+        to = e.get("to")
+        self.segment_to.append(NO_SEGMENT if to is None else to)
+
+    def _likes(self, e: Event) -> None:
+        added = e["added"]
+        by = e.get("_by") or {}
+        if self.staff:
+            added -= sum(by.get(vid, 0) for vid in self.staff)
+        self._interacting.update(by)
+        if added:
+            self.like_at.append(e["at"])
+            self.like_n.append(added)
+
+    def _order(self, order_id: str, at: int, qty: int, cents: int, viewer_id: Any) -> None:
+        if order_id in self.order_index or (viewer_id is not None and viewer_id in self.staff):
+            return
+        ix = None if viewer_id is None else self._viewer(viewer_id)
+        self.order_index[order_id] = len(self.order_at)
+        self.order_at.append(at)
+        self.order_qty.append(qty)
+        self.order_cents.append(cents)
+        self.order_viewer.append(NO_VIEWER if ix is None else ix)
+
+    def _claimed(self, e: Event) -> None:
+        vid = e["viewer_id"]
+        qty = e["qty"]
+        self._order(e["order_id"], e["at"], qty, money.hundredths(e["price"]) * qty, vid)
+        if vid not in self.staff:
+            self._interact(self._viewer(vid))
+
+    def _placed(self, e: Event) -> None:
+        at = e.get("placed_at")
+        self._order(e["order_id"], e["at"] if at is None else at, e["qty"], money.hundredths(e["amount"]),
+                    e.get("viewer_id"))
+
+    def _returned(self, e: Event) -> None:
+        row = self.order_index.get(e["order_id"])
+        if row is None:  # an order this tally does not count (unknown, or a staff viewer's)
+            return
+        qty = int(self.order_qty.array()[row])  # returns are rare: reading the column is cheap enough
+        self.returned[row] = min(qty, self.returned.get(row, 0) + e["qty"])
+
+    # -- reading -----------------------------------------------------------------
+
+    def interacted(self) -> npt.NDArray[np.int32]:
+        """Indexes of the audience viewers who liked, commented, shared or claimed, each once."""
+        if self._interacting:
+            for vid in self._interacting - self.staff:
+                self._interact(self._viewer(vid))
+            self._interacting.clear()
+        return np.flatnonzero(np.frombuffer(bytes(self._interacted), np.uint8)).astype(np.int32)
