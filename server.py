@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             claims_per_minute=settings.claims_per_minute,
             hellos_per_minute=settings.hellos_per_minute,
             clicks_per_minute=settings.clicks_per_minute,
+            interactions_per_minute=settings.interactions_per_minute,
         )
         resumed = await hub.shows.load_live()
         if resumed:
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             await engine.dispose()
 
     from live.http.api import routes as api_routes
+    from live.http.interactions import routes as interaction_routes
     from live.http.links import routes as link_routes
     from live.http.panel import routes as panel_routes
     from live.http.shop import routes as shop_routes
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     routes = [
         *api_routes,
         *shop_routes,
+        *interaction_routes,
         *link_routes,
         *socket_routes,
         *viewer_routes,

@@ -39,6 +39,7 @@ SETTINGS = (
     Setting("LIVE_COMMENT_INTERVAL_MS", "1000", "least time between two comments of one viewer"),
     Setting("LIVE_HELLOS_PER_MINUTE", "240", "socket hellos (connects and reconnects) a minute from one address"),
     Setting("LIVE_CLICKS_PER_MINUTE", "60", "tracked-link clicks counted a minute from one address (more still redirect)"),
+    Setting("LIVE_INTERACTIONS_PER_MINUTE", "120", "platform event batches (POST …/interactions) a minute per show"),
     Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
     Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
     Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
@@ -64,6 +65,7 @@ class Settings:
     claims_per_minute: int = 600
     hellos_per_minute: int = 240
     clicks_per_minute: int = 60
+    interactions_per_minute: int = 120
     comment_interval_ms: int = 1000
     claims_file: str | None = None
     banned_words_file: str | None = None
@@ -108,6 +110,7 @@ class Settings:
             claims_per_minute=number("LIVE_CLAIMS_PER_MINUTE", 1, 1_000_000),
             hellos_per_minute=number("LIVE_HELLOS_PER_MINUTE", 1, 1_000_000),
             clicks_per_minute=number("LIVE_CLICKS_PER_MINUTE", 1, 1_000_000),
+            interactions_per_minute=number("LIVE_INTERACTIONS_PER_MINUTE", 1, 1_000_000),
             comment_interval_ms=number("LIVE_COMMENT_INTERVAL_MS", 0, 3_600_000),
             claims_file=get("LIVE_CLAIMS_FILE"),
             banned_words_file=get("LIVE_BANNED_WORDS_FILE"),

@@ -21,6 +21,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
 # How each set-up command reaches the server (each has its own PUT).
 ENDPOINT = {kind: f"`PUT /api/shows/{{id}}/{kind.split('.')[0]}`" for kind in SETUP_COMMANDS}
 ENDPOINT["orders.import"] = "`POST /api/shows/{id}/orders.csv`"
+ENDPOINT["platform.interactions"] = "`POST /api/shows/{id}/interactions`"
 
 
 def render() -> str:

@@ -114,6 +114,8 @@ CELLS: dict[str, tuple[Callable[[TestClient, str], Any], tuple[str, str, dict[st
     "viewer.mute": (with_comment, ("POST", "commands", {"type": "viewer.mute", "viewer_id": "{viewer_id}",
                                                         "seconds": 600})),
     "orders.import": (live, ("POST", "orders.csv", ORDERS_CSV)),
+    "platform.interactions": (live, ("POST", "interactions", {"events": [
+        {"id": "e1", "type": "join", "viewer_id": "dy-1", "at": 1_700_000_000_000}]})),
 }
 
 

@@ -84,6 +84,7 @@ def test_by_default_no_proxy_is_trusted() -> None:
     s = Settings.from_env({})
     assert s.trusted_proxies == ()
     assert (s.registrations_per_minute, s.claims_per_minute, s.comment_interval_ms) == (120, 600, 1000)
+    assert s.interactions_per_minute == 120
 
 
 @pytest.mark.parametrize(("name", "value"), [
@@ -92,6 +93,7 @@ def test_by_default_no_proxy_is_trusted() -> None:
     ("LIVE_REGISTRATIONS_PER_MINUTE", "0"),
     ("LIVE_REGISTRATIONS_PER_MINUTE", "fast"),
     ("LIVE_CLAIMS_PER_MINUTE", "-5"),
+    ("LIVE_INTERACTIONS_PER_MINUTE", "0"),
     ("LIVE_COMMENT_INTERVAL_MS", "1.5"),
     ("LIVE_COMMENT_INTERVAL_MS", "99999999"),
 ])

@@ -27,14 +27,14 @@ MAX_COMMENT = 200
 MAX_VIEWERS = 1_000_000
 
 
-def _nickname(value: Any) -> str:
+def _nickname(value: Any, field: str = "nickname") -> str:
     """A clean nickname (1–20 characters, one line, no control characters and,
-    as every text, no invisible ones: ``v.text``); raises Invalid with field ``nickname``."""
-    nickname = v.text(value, "nickname", max_len=20)
+    as every text, no invisible ones: ``v.text``); raises Invalid naming ``field``."""
+    nickname = v.text(value, field, max_len=20)
     # v.text lets newlines and tabs through (fine in a comment); a name is one line,
     # and C1 controls / DEL would garble overlays and the panel.
     if any(unicodedata.category(c) == "Cc" for c in nickname):
-        raise Invalid("nickname contains control characters", "nickname")
+        raise Invalid(f"{field} contains control characters", field)
     return nickname
 
 
@@ -161,6 +161,26 @@ def viewer_mute(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> li
 # -- the tick: coalesced likes, leaves, tickers and deadlines ----------------------------
 
 
+def like_events(state: ShowState, by: dict[str, int], total_before: int, reached: bool, now: int, ctx: Ctx,
+                seq: int, **extra: Any) -> list[Event]:
+    """The events of likes ``by`` viewer (each a viewer of the show, each count > 0)
+    added to ``total_before``: ``likes.tick`` (with ``extra`` fields) that will get
+    ``seq``, and when it crosses the like goal (not yet ``reached``),
+    ``likes.goal_reached`` and, live and with ``_seed``, the goal's draw. The tick
+    and platform likes (``live.core.platform``) both count likes with it."""
+    ledger = state.ledger
+    total = total_before + sum(by.values())
+    events: list[Event] = [{"type": "likes.tick", "added": total - total_before, "total": total,
+                            "goal": ledger.like_goal, "_by": by, **extra}]
+    if ledger.like_goal is not None and not reached and total >= ledger.like_goal:
+        events.append({"type": "likes.goal_reached", "target": ledger.like_goal, "total": total})
+        then = ledger.like_goal_then
+        if then is not None and state.status == "live" and ctx.get("_seed"):
+            # the draw's id is the seq this event will get: count what comes before it
+            events.append(draws.opened(state, then, now, seed_hex(ctx), "like_goal", seq + len(events)))
+    return events
+
+
 def tick(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     """The events one tick makes, in order: ``likes.tick`` (with the running total)
     and, when it crosses the goal, ``likes.goal_reached`` and the goal's draw;
@@ -173,17 +193,7 @@ def tick(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Even
     likes = {vid: n for vid, n in (ctx.get("_likes") or {}).items()
              if vid in ledger.viewers and isinstance(n, int) and n > 0}
     if likes and state.status != "ended":
-        added = sum(likes.values())
-        total = ledger.likes_total + added
-        events.append({"type": "likes.tick", "added": added, "total": total, "goal": ledger.like_goal,
-                       "_by": likes})
-        if ledger.like_goal is not None and not ledger.like_goal_reached and total >= ledger.like_goal:
-            events.append({"type": "likes.goal_reached", "target": ledger.like_goal, "total": total})
-            then = ledger.like_goal_then
-            if then is not None and state.status == "live" and ctx.get("_seed"):
-                # the draw's id is the seq this event will get: count what comes before it
-                seq = state.seq + len(events) + 1
-                events.append(draws.opened(state, then, now, seed_hex(ctx), "like_goal", seq))
+        events += like_events(state, likes, ledger.likes_total, ledger.like_goal_reached, now, ctx, state.seq + 1)
     else:
         likes = {}
     left: dict[str, int] = {}
@@ -228,12 +238,14 @@ def fold(state: ShowState, event: Event) -> ShowState:
     at = event["at"]
     if kind == "viewer.registered":
         ledger.put("viewers", event["viewer_id"], Viewer(event["viewer_id"], event["nickname"], event["pseudonym"],
-                                                         staff=event.get("staff", False)))
+                                                         staff=event.get("staff", False),
+                                                         platform=event.get("platform", False)))
     elif kind == "viewer.joined":
         # decide never joins a present viewer; if a journal did, count them once
         if ledger.viewers[event["viewer_id"]].connected_since is None:
             viewer = ledger.own_viewer(event["viewer_id"])
-            viewer.connected_since = at
+            # a platform's join carries its own time (the visit runs from then)
+            viewer.connected_since = event.get("joined_at", at)
             ledger.present += 1
             ledger.peak = max(ledger.peak, ledger.present)
     elif kind == "viewer.left":
@@ -264,6 +276,8 @@ def fold(state: ShowState, event: Event) -> ShowState:
         viewer = ledger.own_viewer(event["viewer_id"])
         viewer.comments += 1
         viewer.last_comment_at = at
+        if "commented_at" in event:  # a platform's comment: its pace is judged on the platform's clock
+            viewer.platform_comment_at = max(viewer.platform_comment_at, event["commented_at"])
     elif kind == "comment.deleted":
         ledger.own_comment(event["comment_id"]).deleted = True
         if ledger.pinned_comment == event["comment_id"]:

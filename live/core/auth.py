@@ -37,6 +37,15 @@ def pseudonym(secret: bytes, viewer_id: str) -> str:
     return hmac.new(secret, viewer_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 
+def platform_viewer_id(secret: bytes, show_id: str, platform_viewer: str) -> str:
+    """The show's viewer id for a platform's viewer id (``POST …/interactions``):
+    ``p`` and the first 16 hex digits of HMAC-SHA256(secret, show and platform
+    id). The same platform viewer is always the same viewer of a show; their
+    platform id cannot be recovered from it, nor linked across shows."""
+    mac = hmac.new(secret, f"platform:{show_id}:{platform_viewer}".encode(), hashlib.sha256).hexdigest()
+    return "p" + mac[:16]
+
+
 class Principal:
     """Who is asking: a role, and the one show a staff member belongs to
     (``None`` for admin, who may act on every show)."""

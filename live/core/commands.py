@@ -1,6 +1,6 @@
 """The command vocabulary, built from what each feature declares
-(``FEATURE`` in ``rundown``, ``audience``, ``sales``, ``draws``, ``orders`` and
-``links``):
+(``FEATURE`` in ``rundown``, ``audience``, ``sales``, ``draws``, ``orders``,
+``links`` and ``platform``):
 ``decide`` turns a command into events, ``fold`` folds events into the state,
 and ``apply_all`` does both for a batch and numbers the events.
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from live.core import audience, draws, links, orders, rundown, sales
+from live.core import audience, draws, links, orders, platform, rundown, sales
 from live.core import values as v
 from live.core.errors import Forbidden, Invalid, LiveError, NotFound
 from live.core.feature import Command, Feature, Fold
@@ -24,7 +24,7 @@ from live.core.show import ShowState, parse_products, parse_segments
 Event = dict[str, Any]
 
 FEATURES: tuple[Feature, ...] = (rundown.FEATURE, audience.FEATURE, sales.FEATURE, draws.FEATURE, orders.FEATURE,
-                                 links.FEATURE)
+                                 links.FEATURE, platform.FEATURE)
 
 
 def _registries() -> tuple[dict[str, Command], dict[str, str], dict[str, Fold]]:
@@ -52,7 +52,7 @@ def _sent_by(sender: str) -> tuple[str, ...]:
 
 
 COMMANDS = _sent_by("staff")  # POST /commands and the control socket
-SETUP_COMMANDS = _sent_by("setup")  # the PUT endpoints
+SETUP_COMMANDS = _sent_by("setup")  # their own endpoints: the PUTs, orders.csv, interactions
 VIEWER_ACTIONS = _sent_by("viewer")  # a viewer's socket or claim, on the viewer's behalf
 SYSTEM_COMMANDS = _sent_by("system")  # the server itself: registration, leaves, the tick, shop orders, clicks
 # command type → roles that may send it (docs/permissions.md is generated from this)

@@ -81,13 +81,15 @@ class Viewer:
     nickname: str
     pseudonym: str
     staff: bool = False
-    connected_since: int | None = None  # set while present
+    platform: bool = False  # came from a platform connector (POST …/interactions), keyed by the platform's id
+    connected_since: int | None = None  # set while present (a platform join: the platform's time)
     watched_ms: int = 0  # earlier visits
     likes: int = 0
     comments: int = 0
     shares: int = 0
     units: int = 0  # bought in this show
     last_comment_at: int = -(10**15)
+    platform_comment_at: int = -(10**15)  # the platform's time of their latest platform comment
     muted_until: int = 0
     last_like_at: int = -(10**15)
     orders: list[dict[str, Any]] = field(default_factory=list)  # won claims
@@ -231,7 +233,7 @@ def _clone(record: R, **fresh: Any) -> R:
 
 # Containers a fold may change; a draft copies each one at its first change.
 _CONTAINERS = ("viewers", "comments", "comment_index", "sales", "claims", "draws", "announced_stock",
-               "announced_entries", "orders_by_id", "clicks")
+               "announced_entries", "orders_by_id", "clicks", "platform_events")
 
 
 @dataclass
@@ -255,6 +257,8 @@ class Ledger:
     orders: int = 0  # won claims and shop orders
     orders_by_id: dict[str, Order] = field(default_factory=dict)  # every order (claims too) by its id
     clicks: dict[str, int] = field(default_factory=dict)  # tracked-link clicks by sku
+    # every platform event id taken (live.core.platform): its value is always True
+    platform_events: dict[str, bool] = field(default_factory=dict)
     # what the tickers last announced, so they speak only on change
     announced_viewers: int = 0
     announced_stock: dict[str, int] = field(default_factory=dict)

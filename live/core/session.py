@@ -214,7 +214,7 @@ class Session:
                 raise Forbidden("only staff may send commands")
             command = v.obj(msg.get("command"), "command")
             if command.get("type") in SETUP_COMMANDS:
-                raise Invalid("use PUT …/products or PUT …/rundown for this", "command.type")
+                raise Invalid("use PUT …/products, PUT …/rundown, POST …/orders.csv or POST …/interactions for this", "command.type")
             return Call("command", command, request_id)
         if kind == "snapshot":
             return Call("snapshot", request_id=request_id)

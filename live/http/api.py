@@ -180,7 +180,7 @@ async def post_command(request: Request) -> Response:
     assert who is not None
     command = await json_object(request)
     if command.get("type") in SETUP_COMMANDS:
-        raise Invalid("use PUT …/products, PUT …/rundown or POST …/orders.csv for this", "type")
+        raise Invalid("use PUT …/products, PUT …/rundown, POST …/orders.csv or POST …/interactions for this", "type")
     return await run(request, who, command)
 
 

@@ -200,17 +200,22 @@ HELLOS_BURST = 60
 # A person clicks a product link a few times; a bot clicking it thousands of
 # times would inflate the show's clicks (LIVE_CLICKS_PER_MINUTE).
 CLICKS_BURST = 20
+# A platform connector sends a batch every second or so; a burst after a
+# reconnect catches up (LIVE_INTERACTIONS_PER_MINUTE, per show).
+INTERACTIONS_BURST = 30
 
 
 def limiter(conn: HTTPConnection, name: str) -> RateLimiter:
-    """This app's limiter ``name`` (``registrations``, ``claims``, ``hellos``, ``clicks``),
+    """This app's limiter ``name`` (``registrations``, ``claims``, ``hellos``, ``clicks``,
+    ``interactions``),
     made on first use: each app has its own buckets."""
     h = hub(conn)
     if name not in h.limits:
         rate, burst = {"registrations": (h.registrations_per_minute, REGISTRATIONS_BURST),
                        "claims": (h.claims_per_minute, CLAIMS_BURST),
                        "hellos": (h.hellos_per_minute, HELLOS_BURST),
-                       "clicks": (h.clicks_per_minute, CLICKS_BURST)}[name]
+                       "clicks": (h.clicks_per_minute, CLICKS_BURST),
+                       "interactions": (h.interactions_per_minute, INTERACTIONS_BURST)}[name]
         h.limits[name] = RateLimiter(per_minute=rate, burst=min(burst, rate), clock=h.clock)
     found: RateLimiter = h.limits[name]
     return found

@@ -292,6 +292,26 @@ class ShowEngine:
             raise Invalid("request_id is required", "request_id")
         return dict(result)
 
+    async def interactions(self, events: Any) -> dict[str, int]:
+        """A platform connector's batch (``live.core.platform``), all or nothing:
+        returns ``{seq, accepted, duplicates, dropped}``. Maps each platform viewer
+        id to this show's viewer (and pseudonym) for the core; raises Conflict (not
+        live), TooLarge or Invalid having written nothing."""
+        mapping: dict[str, list[str]] = {}
+        for e in events if isinstance(events, list) else ():
+            pid = e.get("viewer_id") if isinstance(e, dict) else None
+            if isinstance(pid, str) and pid not in mapping:
+                vid = auth.platform_viewer_id(self.secret, self.show_id, pid)
+                mapping[pid] = [vid, auth.pseudonym(self.secret, vid)]
+        written = await self.submit({"type": "platform.interactions", "events": events,
+                                     "_platform_viewers": mapping, "_seed": secrets.token_hex(32)})
+        received = written[-1] if written else None
+        n = len(events) if isinstance(events, list) else 0
+        if received is None:  # every event was a duplicate
+            return {"seq": self.state.seq, "accepted": 0, "duplicates": n, "dropped": 0}
+        return {"seq": received["seq"], "accepted": len(received["ids"]), "duplicates": received["duplicates"],
+                "dropped": received["dropped"]}
+
     def add_likes(self, viewer_id: str, count: int) -> int:
         """Count likes in memory for the next tick; returns how many were accepted
         (a viewer adds at most LIKES_PER_SECOND a second)."""

@@ -28,5 +28,6 @@ class Hub:
     claims_per_minute: int = 600
     hellos_per_minute: int = 240
     clicks_per_minute: int = 60
+    interactions_per_minute: int = 120
     # rate limiters by name (live/http/viewers.py): per app, so two apps never share buckets
     limits: dict[str, Any] = field(default_factory=dict)

@@ -83,9 +83,10 @@ class Shows:
         engine = self._engine(fold(events), events[-1]["at"])
         engine.history.extend(events[-(engine.history.maxlen or len(events)):])
         # Viewers present when the process died left then (their sockets are gone);
-        # the grace period lets those who reconnect keep their visit.
+        # the grace period lets those who reconnect keep their visit. A platform's
+        # viewers have no socket here: their visit ends with the platform's leave.
         for viewer in engine.state.ledger.viewers.values():
-            if viewer.connected_since is not None:
+            if viewer.connected_since is not None and not viewer.platform:
                 engine.leaving[viewer.id] = engine.clock()
         return engine
 

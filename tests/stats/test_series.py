@@ -305,3 +305,21 @@ def test_the_series_matches_the_definitions_on_random_journals(seed: int) -> Non
     got = minute_series(built)
     want = reference(built)
     assert {k: getattr(got, k).tolist() for k in want} == want
+
+
+def test_platform_events_count_in_the_minute_of_their_own_time() -> None:
+    # A connector's batch journaled at 2:30 carries what happened at 0:40 and 1:10.
+    batch = T0 + 2 * MIN + 30_000
+    events = journal(
+        e("viewer.registered", batch, viewer_id="p1", nickname="观众", pseudonym="aa", staff=False, platform=True),
+        e("viewer.joined", batch, viewer_id="p1", joined_at=T0 + 40_000),
+        e("likes.tick", batch, added=5, total=5, _by={"p1": 5}, liked_at=T0 + 70_000),
+        e("comment.new", batch, viewer_id="p1", comment_id="c9", text="好", commented_at=T0 + 70_000),
+        e("viewer.shared", batch, viewer_id="p1", shared_at=T0 + 40_000),
+        end=3 * MIN - 1_000,
+    )
+    assert col(events, "joins") == [1, 0, 0]
+    assert col(events, "concurrent") == [1, 1, 1]
+    assert col(events, "likes") == [0, 5, 0]
+    assert col(events, "comments") == [0, 1, 0]
+    assert col(events, "shares") == [1, 0, 0]

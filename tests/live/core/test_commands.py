@@ -304,6 +304,7 @@ def test_end_before_start_is_a_conflict() -> None:
         {"type": "flash_sale.open", "sku": "A1", "stock": 5, "duration_seconds": 60},
         {"type": "draw.open", "prize": "Bag", "_seed": "00" * 32},
         {"type": "likes.goal", "target": 100},
+        {"type": "platform.interactions", "events": [], "_platform_viewers": {}},
     ],
 )
 def test_every_command_after_the_end_is_a_conflict(cmd: dict[str, Any]) -> None:
@@ -328,6 +329,7 @@ def test_every_command_is_covered_after_the_end() -> None:
         "flash_sale.open",
         "draw.open",
         "likes.goal",
+        "platform.interactions",
         # these act on a sale, draw, comment or viewer that must exist: after the
         # end they still may (close a sale, draw, moderate); tests/live/core/test_audience.py
         "flash_sale.close",
