@@ -149,12 +149,14 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from live.http.api import routes as api_routes
     from live.http.links import routes as link_routes
     from live.http.panel import routes as panel_routes
+    from live.http.recordings import routes as recording_routes
     from live.http.shop import routes as shop_routes
     from live.http.socket import routes as socket_routes
     from live.http.viewers import routes as viewer_routes
     from overlays.pages import routes as page_routes
 
     routes = [
+        *recording_routes,  # before api_routes: /api/shows/import is not a show id
         *api_routes,
         *shop_routes,
         *link_routes,

@@ -21,6 +21,8 @@ RUN = frozenset({"admin", "host", "assistant"})  # run the show on air
 PLAN = frozenset({"admin", "assistant"})  # plan it: products, rundown, sales, draws
 MODERATE = frozenset({"admin", "assistant", "moderator"})  # the comments and viewers
 
+# the show's numbers (the review, the journal's export): not the moderator
+ANALYSTS = frozenset({"admin", "host", "assistant", "analyst"})
 # read access: every staff role reads the show and its state
 READERS = frozenset(ROLES)
 
