@@ -61,6 +61,27 @@ async def plan_demo(hub: Hub) -> None:
     announce(f"Planned the demo show {show_id!r}.")
 
 
+# The finished demo show: a simulated recording (scripts/simulate.py) with a
+# fixed seed, imported on an empty database. Small enough to take about a second.
+PAST_DEMO = {"seed": 2024, "minutes": 40, "viewers": 250}
+
+
+async def import_past_demo(hub: Hub) -> None:
+    """Import one finished demo show, as ``POST /api/shows/import`` would, dated
+    three days back (its returns two days after it, so before now)."""
+    from live.core.recording import parse_recording
+    from live.runtime.replay import replay
+    from scripts.simulate import ndjson, simulate
+
+    start = (hub.clock() - 3 * 86_400_000) // 60_000 * 60_000
+    lines, _ = simulate(start=start, **PAST_DEMO)
+    show_id = "demo-past"
+    await replay(hub.journal, parse_recording(ndjson(lines)), show_id, "ov_" + secrets.token_urlsafe(16),
+                 "wh_" + secrets.token_urlsafe(24), secret=hub.secret, banned=hub.shows.banned,
+                 comment_interval_ms=hub.shows.comment_interval_ms)
+    announce(f"Imported the finished demo show {show_id!r} from a simulated recording.")
+
+
 def login_command() -> str:
     """The shell command that prints a new login link on this machine
     (``.venv/bin/python scripts/login.py`` when started from the checkout)."""
@@ -134,6 +155,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         first_start = generated_admin is not None or no_shows
         if settings.demo and no_shows:
             await plan_demo(hub)
+            await import_past_demo(hub)
         app.state.hub = hub
         if generated_admin is not None:
             announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")
@@ -156,6 +178,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from live.http.interactions import routes as interaction_routes
     from live.http.links import routes as link_routes
     from live.http.panel import routes as panel_routes
+    from live.http.recordings import routes as recording_routes
     from live.http.shop import routes as shop_routes
     from live.http.socket import routes as socket_routes
     from live.http.viewers import routes as viewer_routes
@@ -164,6 +187,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from stats.routes import start as start_stats
 
     routes = [
+        *recording_routes,  # before api_routes: /api/shows/import is not a show id
         *api_routes,
         *shop_routes,
         *interaction_routes,

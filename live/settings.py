@@ -42,7 +42,7 @@ SETTINGS = (
     Setting("LIVE_INTERACTIONS_PER_MINUTE", "120", "platform event batches (POST …/interactions) a minute per show"),
     Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
     Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
-    Setting("LIVE_DEMO", "1", "1: plan a demo show when the database has no show"),
+    Setting("LIVE_DEMO", "1", "1: plan a demo show, and import a finished one, when the database has no show"),
     Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
     Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL and browser tests fail instead of skip"),
     Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),

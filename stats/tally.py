@@ -157,7 +157,7 @@ class Tally:
                 if kind == "comment.new":
                     vid = e["viewer_id"]
                     if vid not in staff:
-                        comment_at(e.get("commented_at", e["at"]))  # a platform comment: its own time
+                        comment_at(t if (t := e.get("commented_at")) is not None else e["at"])  # a platform comment: its own time
                         interacting(vid)
                 elif kind == "viewer.joined":
                     vid = e["viewer_id"]
@@ -167,7 +167,7 @@ class Tally:
                             ix = viewers[vid] = len(viewers)
                         # as the fold: a join of a present viewer changes nothing
                         if ix not in open_visits:
-                            open_visits[ix] = e.get("joined_at", e["at"])
+                            open_visits[ix] = (t if (t := e.get("joined_at")) is not None else e["at"])
                 elif kind == "viewer.left":
                     ix = viewers.get(e["viewer_id"])  # None: staff, or never joined
                     joined = None if ix is None else open_visits.pop(ix, None)
@@ -184,7 +184,7 @@ class Tally:
                 elif kind == "viewer.shared":
                     vid = e["viewer_id"]
                     if vid not in staff:
-                        share_at(e.get("shared_at", e["at"]))
+                        share_at(t if (t := e.get("shared_at")) is not None else e["at"])
                         interacting(vid)
                 elif kind == "viewer.registered":
                     if e.get("staff"):
@@ -239,7 +239,7 @@ class Tally:
             added -= sum(by.get(vid, 0) for vid in self.staff)
         self._interacting.update(by)
         if added:
-            self.like_at.append(e.get("liked_at", e["at"]))
+            self.like_at.append(t if (t := e.get("liked_at")) is not None else e["at"])
             self.like_n.append(added)
 
     def _order(self, order_id: str, at: int, qty: int, cents: int, viewer_id: Any) -> None:

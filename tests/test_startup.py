@@ -46,7 +46,7 @@ def test_login_links_are_printed_at_the_first_start_only(
     sqlite_url: str, clock: FakeClock, capsys: pytest.CaptureFixture[str], admin_token: str | None
 ) -> None:
     first = start(sqlite_url, clock, capsys, admin_token=admin_token)
-    assert len(LINK.findall(first)) == 1  # the demo show's control panel
+    assert len(LINK.findall(first)) == 2  # the control panels of the demo show and the finished one
     assert ("Admin token" in first) == (admin_token is None)
     codes = login_codes(sqlite_url)
     for _ in range(2):
@@ -64,3 +64,25 @@ def test_a_start_that_is_not_asked_to_prints_no_link(
     with TestClient(create_app(make_settings(sqlite_url, demo=True), clock=clock)):
         pass
     assert LINK.findall(capsys.readouterr().out) == []
+
+
+def test_an_empty_database_gets_the_demo_show_and_a_finished_one_quickly(
+    sqlite_url: str, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    began = time.perf_counter()
+    app = create_app(make_settings(sqlite_url, demo=True), clock=clock)
+    with TestClient(app) as client:
+        took = time.perf_counter() - began
+        headers = {"Authorization": "Bearer test-admin-token"}
+        shows = {s["id"]: s for s in client.get("/api/shows", headers=headers).json()["shows"]}
+        assert shows["demo"]["status"] == "draft"
+        assert shows["demo-past"]["status"] == "ended" and shows["demo-past"]["seq"] > 1000
+        state = client.get("/api/shows/demo-past/state", headers=headers).json()
+        assert state["show"]["ended_at"] < clock() - 2 * 86_400_000
+        export = client.get("/api/shows/demo-past/events", headers=headers)
+        assert len(export.text.splitlines()) == shows["demo-past"]["seq"]
+    assert took < 10  # about a second on a quiet machine (the budget: a couple of seconds)
+    with TestClient(create_app(make_settings(sqlite_url, demo=True), clock=clock)) as client:  # not again
+        assert len(client.get("/api/shows", headers={"Authorization": "Bearer test-admin-token"}).json()["shows"]) == 2

@@ -13,7 +13,7 @@ import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -177,6 +177,17 @@ class Journal:
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pending
+
+    async def discard_show(self, show_id: str, overlay_key: str) -> bool:
+        """Delete a show and its journal, for an import that failed half-way: only
+        when ``overlay_key`` is the show's (a secret only its creator knows), so
+        no other show can ever be deleted by it. Returns whether it was deleted."""
+        async with self.engine.begin() as conn:
+            gone = await conn.execute(delete(shows).where(shows.c.id == show_id, shows.c.overlay_key == overlay_key))
+            if not gone.rowcount:
+                return False
+            await conn.execute(delete(events).where(events.c.show_id == show_id))
+        return True
 
     async def show_row(self, show_id: str) -> Any | None:
         async with self.engine.connect() as conn:

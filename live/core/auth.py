@@ -23,7 +23,8 @@ MODERATE = frozenset({"admin", "assistant", "moderator"})  # the comments and vi
 
 # read access: every staff role reads the show and its state
 READERS = frozenset(ROLES)
-# the review and its exports (the moderator runs the comments, not the numbers)
+# the show's numbers: the review, its CSV and the journal's export (the
+# moderator runs the comments, not the numbers)
 REVIEW = frozenset({"admin", "host", "assistant", "analyst"})
 
 

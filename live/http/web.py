@@ -42,22 +42,27 @@ async def show_row(conn: HTTPConnection, show_id: str) -> Any:
     return row
 
 
-async def body_bytes(request: Request) -> bytes:
-    """The raw body, at most ``MAX_BODY`` bytes; raises TooLarge (413, field ``body``),
-    or ClientGone when the client disconnects mid-upload.
+def _too_large(limit: int) -> TooLarge:
+    size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit // 1024} KiB"
+    return TooLarge(f"request body larger than {size}", "body")
+
+
+async def body_bytes(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The raw body, at most ``limit`` bytes (default ``MAX_BODY``); raises TooLarge
+    (413, field ``body``), or ClientGone when the client disconnects mid-upload.
 
     The declared length is checked first so a huge upload is refused unread;
     the stream is counted too, for chunked bodies that declare nothing."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_BODY:
-                raise TooLarge(f"request body larger than {MAX_BODY // 1024} KiB", "body")
+            if size > limit:
+                raise _too_large(limit)
             chunks.append(chunk)
     except ClientDisconnect:
         raise ClientGone("the client disconnected before its request body arrived", "body") from None

@@ -368,6 +368,24 @@ class ShowEngine:
             except Exception:
                 log.exception("tick of show %s failed", self.show_id)
 
+    def _announcing(self) -> bool:
+        """Whether a tick has something to announce or close besides likes and leaves."""
+        ledger = self.state.ledger
+        return (ledger.present != ledger.announced_viewers
+                or any(s.status != "closed" for s in ledger.sales.values())
+                or any(d.status == "open" for d in ledger.draws.values()))
+
+    def quiet(self) -> bool:
+        """Whether every tick from now on finds nothing to do until new input
+        arrives: no likes waiting, no grace period running, nothing to announce,
+        no sale or draw open. (A replay skips such ticks: ``skip_ticks``.)"""
+        return not (self.pending_likes or self.leaving or self._announcing())
+
+    def skip_ticks(self, n: int) -> None:
+        """Count ``n`` ticks that would have found nothing to do (``quiet``), so the
+        ticks after them alternate their tickers exactly as if they had run."""
+        self._ticks += n
+
     async def tick(self) -> list[Event]:
         """Coalesced likes, expired visits, tickers and deadlines → events."""
         self._ticks += 1
@@ -376,11 +394,7 @@ class ShowEngine:
         left = {vid: at for vid, at in self.leaving.items() if now - at >= GRACE_MS}
         for vid in left:
             del self.leaving[vid]
-        ledger = self.state.ledger
-        busy = (likes or left or ledger.present != ledger.announced_viewers
-                or any(s.status != "closed" for s in ledger.sales.values())
-                or any(d.status == "open" for d in ledger.draws.values()))
-        if not busy:
+        if not (likes or left or self._announcing()):
             return []
         try:
             return await self.submit({
