@@ -49,14 +49,13 @@ from live.core.errors import Forbidden, Invalid, LiveError
 from live.core.sales import ClaimLost
 from live.core.session import REPLAY  # at most this many missed events are replayed (from the journal past HISTORY)
 from live.core.show import ShowState
+from live.runtime.presence import Presence
 
 log = logging.getLogger("live.runtime.engine")
 
 HISTORY = 2_000  # recent events held in memory for reconnects
 MAX_BATCH = 2_000  # commands decided and journaled together at most
 TICK_SECONDS = 0.25  # likes.tick at most 4 Hz
-GRACE_MS = 15_000  # a dropped viewer socket counts as a leave after this long
-LIKES_PER_SECOND = 20  # what one viewer can add per second; more is dropped
 
 # What staff may send (POST /commands, the control socket, the PUT endpoints).
 STAFF_COMMANDS = frozenset(COMMANDS) | frozenset(SETUP_COMMANDS)
@@ -100,10 +99,7 @@ class ShowEngine:
         self._queue: deque[tuple[dict[str, Any], asyncio.Future[list[Event]]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         # the audience, in memory
-        self.sockets: dict[str, int] = {}  # viewer id → open sockets
-        self.leaving: dict[str, int] = {}  # viewer id → when their last socket dropped
-        self.pending_likes: dict[str, int] = {}
-        self._like_window: dict[str, tuple[int, int]] = {}  # viewer → (second, likes in it)
+        self.presence = Presence()
         self._ticker: asyncio.Task[None] | None = None
         self._ticks = 0
 
@@ -313,22 +309,13 @@ class ShowEngine:
                 "dropped": received["dropped"]}
 
     def add_likes(self, viewer_id: str, count: int) -> int:
-        """Count likes in memory for the next tick; returns how many were accepted
+        """Count likes for the next tick; returns how many were accepted
         (a viewer adds at most LIKES_PER_SECOND a second)."""
-        second = self.clock() // 1000
-        start, used = self._like_window.get(viewer_id, (second, 0))
-        if start != second:
-            start, used = second, 0
-        accepted = max(0, min(count, LIKES_PER_SECOND - used))
-        self._like_window[viewer_id] = (start, used + accepted)
-        if accepted:
-            self.pending_likes[viewer_id] = self.pending_likes.get(viewer_id, 0) + accepted
-        return accepted
+        return self.presence.add_likes(viewer_id, count, self.clock())
 
     async def connected(self, viewer_id: str) -> None:
         """A viewer socket opened: a join, unless it resumes a visit within the grace period."""
-        self.sockets[viewer_id] = self.sockets.get(viewer_id, 0) + 1
-        if self.leaving.pop(viewer_id, None) is not None:
+        if not self.presence.opened(viewer_id):
             return
         viewer = self.state.ledger.viewers.get(viewer_id)
         if viewer is not None and viewer.connected_since is None:
@@ -336,12 +323,7 @@ class ShowEngine:
 
     def disconnected(self, viewer_id: str) -> None:
         """A viewer socket closed: a leave after GRACE_MS unless the viewer comes back."""
-        left = self.sockets.get(viewer_id, 0) - 1
-        if left > 0:
-            self.sockets[viewer_id] = left
-            return
-        self.sockets.pop(viewer_id, None)
-        self.leaving[viewer_id] = self.clock()
+        self.presence.closed(viewer_id, self.clock())
 
     def start_ticker(self) -> None:
         if self._ticker is None or self._ticker.done():
@@ -379,7 +361,7 @@ class ShowEngine:
         """Whether every tick from now on finds nothing to do until new input
         arrives: no likes waiting, no grace period running, nothing to announce,
         no sale or draw open. (A replay skips such ticks: ``skip_ticks``.)"""
-        return not (self.pending_likes or self.leaving or self._announcing())
+        return self.presence.idle and not self._announcing()
 
     def skip_ticks(self, n: int) -> None:
         """Count ``n`` ticks that would have found nothing to do (``quiet``), so the
@@ -390,10 +372,7 @@ class ShowEngine:
         """Coalesced likes, expired visits, tickers and deadlines → events."""
         self._ticks += 1
         now = self.clock()
-        likes, self.pending_likes = self.pending_likes, {}
-        left = {vid: at for vid, at in self.leaving.items() if now - at >= GRACE_MS}
-        for vid in left:
-            del self.leaving[vid]
+        likes, left = self.presence.due(now)
         if not (likes or left or self._announcing()):
             return []
         try:
@@ -402,8 +381,5 @@ class ShowEngine:
                 "_entries": self._ticks % 4 == 0, "_seed": secrets.token_hex(32),
             })
         except Exception:
-            # not journaled: keep the likes and leaves for the next tick
-            for vid, n in likes.items():
-                self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
-            self.leaving.update(left)
+            self.presence.restore(likes, left)  # not journaled: kept for the next tick
             raise

@@ -25,7 +25,8 @@ from live.core.auth import Principal
 from live.core.errors import Invalid, LiveError
 from live.core.recording import Input, Recording, refused
 from live.core.show import parse_show_config
-from live.runtime.engine import GRACE_MS, TICK_SECONDS, ShowEngine
+from live.runtime.engine import TICK_SECONDS, ShowEngine
+from live.runtime.presence import GRACE_MS
 from live.runtime.shows import Shows
 
 TICK_MS = round(TICK_SECONDS * 1000)

@@ -87,7 +87,7 @@ class Shows:
         # viewers have no socket here: their visit ends with the platform's leave.
         for viewer in engine.state.ledger.viewers.values():
             if viewer.connected_since is not None and not viewer.platform:
-                engine.leaving[viewer.id] = engine.clock()
+                engine.presence.dropped(viewer.id, engine.clock())
         return engine
 
     async def load_live(self) -> list[str]:

@@ -156,7 +156,7 @@ def test_a_restart_keeps_platform_viewers_present_and_their_ids_taken(site: Test
     rebuilt = site.portal.call(shows.rebuild, sid)  # type: ignore[union-attr]
     site.portal.call(rebuilt.stop)  # type: ignore[union-attr]
     # no socket of theirs dropped: no grace period runs out on them
-    assert rebuilt.leaving == {} and rebuilt.state.ledger.present == 1
+    assert rebuilt.presence.leaving == {} and rebuilt.state.ledger.present == 1
     assert set(rebuilt.state.ledger.platform_events) == {"e1"}
 
 

@@ -23,6 +23,7 @@ from live.core.auth import pseudonym
 from live.core.ledger import COMMENT_INTERVAL_MS
 from live.http import web
 from live.runtime import engine as engine_mod
+from live.runtime import presence as presence_mod
 from server import create_app, uvicorn_options
 from tests.conftest import FakeClock, LiveServer, admin_headers, make_settings
 from tests.live.http.test_claims import journal_events
@@ -90,7 +91,7 @@ async def dropped(server: LiveServer, sid: str, viewer_id: str) -> None:
     engine = engine_of(server, sid)
 
     async def seen() -> bool:
-        return viewer_id in engine.leaving
+        return viewer_id in engine.presence.leaving
 
     await eventually(seen, f"the server to see {viewer_id}'s socket close")
 
@@ -222,7 +223,7 @@ async def test_join_is_journaled_and_a_leave_only_after_the_grace_period(
     live_server: LiveServer, http: httpx.AsyncClient, sqlite_url: str, clock: FakeClock
 ) -> None:
     show = await live_show(http)
-    sid, grace = show["id"], engine_mod.GRACE_MS
+    sid, grace = show["id"], presence_mod.GRACE_MS
     v = await register(http, sid)
     async with ws_connect(live_server, sid) as ws:
         await hello(ws, token=v["token"])
@@ -249,7 +250,7 @@ async def test_a_reconnect_within_the_grace_period_is_the_same_visit(
     live_server: LiveServer, http: httpx.AsyncClient, sqlite_url: str, clock: FakeClock
 ) -> None:
     show = await live_show(http)
-    sid, grace = show["id"], engine_mod.GRACE_MS
+    sid, grace = show["id"], presence_mod.GRACE_MS
     v = await register(http, sid)
     async with ws_connect(live_server, sid) as ws:
         await hello(ws, token=v["token"])
@@ -333,9 +334,9 @@ async def test_likes_over_the_per_viewer_rate_are_refused_and_not_counted(
         err = await expect_error(ws, "RATE_LIMITED")
         assert err["request_id"] == "l1"
         tick = await recv_until(overlay, lambda m: m["type"] == "likes.tick")
-    assert tick["total"] == engine_mod.LIKES_PER_SECOND == tick["added"]
+    assert tick["total"] == presence_mod.LIKES_PER_SECOND == tick["added"]
     r = await http.get(f"/api/shows/{sid}/state")
-    assert r.json()["likes"]["total"] == engine_mod.LIKES_PER_SECOND
+    assert r.json()["likes"]["total"] == presence_mod.LIKES_PER_SECOND
 
 
 @pytest.mark.parametrize("count", [0, -3, 101, "5", 1.5, True], ids=["zero", "negative", "huge", "string", "float", "bool"])
@@ -351,7 +352,7 @@ async def test_a_malformed_like_count_is_invalid(live_server: LiveServer, http: 
 
 def engine_mod_pending(server: LiveServer, sid: str) -> int:
     engine = hub_of(server).shows._engines[sid]
-    return int(sum(engine.pending_likes.values()) + engine.state.ledger.likes_total)
+    return int(sum(engine.presence.pending_likes.values()) + engine.state.ledger.likes_total)
 
 
 # -- comments ----------------------------------------------------------------------------------------------

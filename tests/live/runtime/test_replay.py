@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from live.adapters.journal import Journal
 from live.core.auth import Principal
 from live.core.recording import RecordingInvalid, parse_recording
-from live.runtime.engine import GRACE_MS, ShowEngine
+from live.runtime.engine import ShowEngine
+from live.runtime.presence import GRACE_MS
 from live.runtime.replay import NoBus, replay
 from live.runtime.shows import Shows
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock
