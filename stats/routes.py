@@ -25,23 +25,26 @@ from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from live.adapters.accounts import Accounts
 from live.adapters.journal import Journal
 from live.core.auth import REVIEW
-from live.core.errors import Conflict, Forbidden
+from live.core.errors import Conflict, Forbidden, LiveError, Unauthorized
 from live.core.failures import describe
+from live.core.i18n import strings
 from live.core.protocol import STAFF
 from live.core.show import ShowState
 from live.http.api import engine_for
-from live.http.web import principal
+from live.http.panel import render
+from live.http.web import hub, page_language, principal
 from live.runtime.engine import ShowEngine
 from live.runtime.hub import Hub
-from stats import compare
+from stats import compare, report
 from stats.benchmarks import Benchmarks
 from stats.benchmarks import load as load_benchmarks
+from stats.i18n_page import strings as page_strings
 from stats.metrics import metrics
 from stats.review import minutes_csv, numbers, review, tick
 from stats.series import series
@@ -248,9 +251,39 @@ async def get_review_csv(request: Request) -> Response:
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
 
 
+def review_language(request: Request, show_language: str) -> str:
+    """``?lang=`` wins; else the show's language."""
+    lang = request.query_params.get("lang", "").lower()
+    return "zh-CN" if lang.startswith("zh") else "en" if lang.startswith("en") else show_language
+
+
+def page_headers() -> dict[str, str]:
+    return {"Content-Security-Policy": report.csp(), "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
+
+
+async def review_page(request: Request) -> Response:
+    """``/shows/{id}/review``: the review as one printable page, for the REVIEW
+    roles with the control panel's login; anyone else gets the panel's page
+    for the error (a login hint when not logged in)."""
+    try:
+        engine, body = await full_review(request)
+    except LiveError as exc:
+        lang = page_language(request)
+        t = strings(lang)
+        message = page_strings(lang)["error_not_started"] if isinstance(exc, Conflict) else exc.message
+        if isinstance(exc, (Unauthorized, Forbidden)):  # as the control panel: with the login hint
+            return render("message.html", status=exc.status, lang=lang, t=t, title=t["error"], message=message)
+        return render("message.html", status=exc.status, lang=lang, t=t, title=t["error"], message=message, hint="")
+    html = report.page(body, review_language(request, engine.state.language),
+                       titles=[s.title for s in engine.state.segments], generated_at=hub(request).clock())
+    return HTMLResponse(html, headers=page_headers())
+
+
 routes = [
     Route("/api/shows/{show_id}/review", get_review, methods=["GET"]),
     Route("/api/shows/{show_id}/review.csv", get_review_csv, methods=["GET"]),
+    Route("/shows/{show_id}/review", review_page, methods=["GET"]),
 ]
 
 
