@@ -137,6 +137,17 @@ async def test_in_the_first_minute_a_tick_has_that_minutes_row_alone(parts: Part
     assert [(r["minute"], r["concurrent"], r["joins"]) for r in sent["rows"]] == [(0, 1, 1)]
 
 
+def keep_rows(kept: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    """Each tick's rows put in by their minute, as the dashboard does."""
+    for message in sent:
+        for row in message["rows"]:
+            assert row["minute"] <= len(kept)  # never a gap: at most the next minute
+            if row["minute"] == len(kept):
+                kept.append(row)
+            else:
+                kept[row["minute"]] = row
+
+
 async def test_the_reviews_minutes_kept_current_by_the_ticks_rows_are_the_later_review(parts: Parts) -> None:
     """What the dashboard does: the review's minutes once, then each tick's rows
     put in by minute; three minutes later that is the review then, minute by minute."""
@@ -159,16 +170,14 @@ async def test_the_reviews_minutes_kept_current_by_the_ticks_rows_are_the_later_
             await engine.submit({"type": "viewer.comment", "text": f"c{second}", "_viewer": vids[0]})
         if second == 95:
             await engine.execute({"type": "segment.next"}, ADMIN)
-        assert await parts.stats.tick_all() == 1
-        for sent in ticks(staff):
-            for row in sent["rows"]:
-                assert row["minute"] <= len(kept)  # never a gap: at most the next minute
-                if row["minute"] == len(kept):
-                    kept.append(row)
-                else:
-                    kept[row["minute"]] = row
+        sent = await parts.stats.tick_all()  # (a busy machine may space the publisher's ticks out)
+        keep_rows(kept, ticks(staff))
+    while not sent:  # the tick of the last second was spaced out: the next one that comes
+        parts.clock.advance(1)
+        sent = await parts.stats.tick_all()
+        keep_rows(kept, ticks(staff))
     minutes, _ = numbers(await parts.stats.tally(engine), engine.now())
-    assert len(kept) == 4
+    assert len(kept) == 4  # 3:39 or a little later
     assert kept == minutes.rows()
     assert sum(r["likes"] for r in kept) > 0 and {r["segment"] for r in kept} == {0, 1}
 
