@@ -105,6 +105,7 @@ async def control(request: Request) -> Response:
         role=who.role,
         can_review=who.role in REVIEW,
         name=who.name,
+        dashboard=who.role in REVIEW,  # the roles that may read the show's numbers
         public_url=hub(request).public_url,
     )
 
