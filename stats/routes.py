@@ -145,7 +145,7 @@ class Stats:
         self.cost_seconds[show_id] = cost
         self._interval[show_id] = max(TICK_MS, round(cost / BUDGET * 1000))
         self._last_tick[show_id] = now
-        self.hub.bus.notify(show_id, message, STAFF)
+        self.hub.bus.notify(show_id, message, STAFF, REVIEW)
         return True
 
 

@@ -207,11 +207,15 @@ async def test_staff_sockets_get_stats_ticks_equal_to_the_review_and_others_neve
         sid = show["id"]
         assert (await http.post(f"/api/shows/{sid}/commands", json={"type": "show.start"})).status_code == 200
         token = (await http.post(f"/api/shows/{sid}/staff", json={"name": "Mei", "role": "assistant"})).json()["token"]
+        moderator = (await http.post(f"/api/shows/{sid}/staff", json={"name": "Wu", "role": "moderator"})
+                     ).json()["token"]
         viewer = (await http.post(f"/api/shows/{sid}/viewers", json={"nickname": "小明"},
                                   headers={"Authorization": ""})).json()
         async with ws_connect(clocked_server, sid) as panel, ws_connect(clocked_server, sid) as overlay, \
-                ws_connect(clocked_server, sid) as watcher:
+                ws_connect(clocked_server, sid) as watcher, ws_connect(clocked_server, sid) as mod:
             assert (await hello(overlay, overlay_key=show["overlay_key"]))["type"] == "snapshot"
+            # a moderator is staff but may not read the review: the numbers are not theirs either
+            assert (await hello(mod, token=moderator))["type"] == "snapshot"
             assert (await hello(watcher, token=viewer["token"]))["type"] == "snapshot"
             assert (await hello(panel, token=token))["type"] == "snapshot"
             clock.advance(61)
@@ -226,7 +230,7 @@ async def test_staff_sockets_get_stats_ticks_equal_to_the_review_and_others_neve
             clock.advance(1)
             second = await recv_until(panel, lambda m: m["type"] == "stats.tick")
             assert second["at"] == clock.t  # one tick for the new second, none in between
-            for ws in (overlay, watcher):
+            for ws in (overlay, watcher, mod):
                 await ws.send(json.dumps({"type": "ping", "t": 1}))
                 assert "stats.tick" not in await recv_types(ws, until="pong")
 
