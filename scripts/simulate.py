@@ -8,7 +8,8 @@ Viewers arrive as a Poisson process (a few in the warm-up before the start),
 stay an exponential time; a share of those watching leaves in the minutes
 after the price reveal; some lose their connection for a few seconds and come
 back within the grace period (the same visit), some come back minutes after
-leaving (a second visit). While watching they like, comment, share, click the
+leaving (a second visit), some open the watch page on a second device for a
+while (two sockets, one visit). While watching they like, comment, share, click the
 pinned product's link and order it from the shop (a few orders reach us twice:
 the shop retries its webhook); a flash sale on the second product is claimed
 by many at once (the first ``stock`` claims win); some orders are returned two
@@ -82,14 +83,18 @@ def _times(rng: random.Random, rate_per_s: float, start: int, end: int) -> list[
 
 
 def visits_of(viewer: Viewer, start: int, end: int) -> list[tuple[int, int, bool]]:
-    """The viewer's visits clipped to the show, ``(from, to, left)``: spans with a
-    gap shorter than the grace period are one visit (the socket came back in
-    time); ``left`` is a real leave (before or at ``end``), else the visit closes
-    at ``end``. A visit over before ``start`` is none."""
+    """The viewer's visits clipped to the show, ``(from, to, left)``: a visit lasts
+    while any of the viewer's sockets is open (a second tab), and on through a gap
+    shorter than the grace period (the socket came back in time; the platform
+    says when its viewers leave: no grace there); ``left`` is a real leave
+    (before or at ``end``), else the visit closes at ``end``. A visit over
+    before ``start`` is none."""
     merged: list[list[Any]] = []
-    for a, b in viewer.spans:
-        if merged and merged[-1][1] is not None and a - merged[-1][1] < GRACE_MS and not viewer.platform:
-            merged[-1][1] = b
+    grace = 0 if viewer.platform else GRACE_MS
+    for a, b in sorted(viewer.spans, key=lambda span: span[0]):
+        last = merged[-1] if merged else None
+        if last is not None and (last[1] is None or a - last[1] < grace or a < last[1]):
+            last[1] = None if last[1] is None or b is None else max(last[1], b)
         else:
             merged.append([a, b])
     out = []
@@ -171,7 +176,7 @@ def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform
     sale_sku = products[1]["sku"]
     sale_price = (price[sale_sku] * SALE_DISCOUNT).quantize(Decimal("0.01"))
     sale_at = bounds[3] + 30_000 if len(bounds) > 3 else start + length // 2
-    sale_stock = max(5, viewers // 10)
+    sale_stock = max(3, viewers // 40)  # fewer than want it: it sells out
     add(sale_at, {"command": {"type": "flash_sale.open", "sku": sale_sku, "price": str(sale_price),
                               "stock": sale_stock, "duration_seconds": 120, "per_viewer_limit": 1}})
 
@@ -207,7 +212,15 @@ def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform
         if left < end - 5 * MINUTE_MS and rng.random() < 0.1:
             back = left + rng.randrange(60_000, 4 * MINUTE_MS)
             spans.append((back, int(back + 5_000 + rng.expovariate(1 / (length / 8)))))
-        viewer.spans = [(a, b if b < end else None) for a, b in spans]
+        tabs = list(spans)
+        # Some open the watch page on a second device for a while: no join or leave of its own.
+        if not on_platform and min(left, end) - here > 120_000 and rng.random() < 0.05:
+            opened = rng.randrange(here + 5_000, min(left, end) - 60_000)
+            tabs.append((opened, opened + rng.randrange(30_000, 5 * MINUTE_MS)))
+            add(opened, {"viewer": vid, "action": "join"})
+            if tabs[-1][1] < end:
+                add(tabs[-1][1], {"viewer": vid, "action": "leave"})
+        viewer.spans = [(a, b if b < end else None) for a, b in tabs]
         seconds: set[int] = set()
         last = -10_000
         watching: list[tuple[int, int]] = []  # when this viewer can act: a second after the socket opened

@@ -48,8 +48,8 @@ INTERESTING = ('"type":"likes.tick"', '"type":"pong"', '"type":"error"', '"reque
 
 
 class Probe(Protocol):
-    async def dropped(self, show_id: str, viewer_id: str) -> None:
-        """Until the server has seen the viewer's last socket close."""
+    async def closed(self, show_id: str, viewer_id: str, still_open: int) -> None:
+        """Until the server has seen a socket of the viewer close, leaving ``still_open``."""
 
     async def settled(self, show_id: str) -> None:
         """Until the server holds nothing for a later tick (likes, grace periods)."""
@@ -137,7 +137,7 @@ class Player:
         self.live = False
         self.ended: int | None = None
         self.viewers: dict[str, Message] = {}  # recording's viewer id → {viewer_id, token, cookie}
-        self.sockets: dict[str, Socket] = {}
+        self.sockets: dict[str, list[Socket]] = {}  # a viewer's open sockets, oldest first
         self.watcher: Socket | None = None
         self.likes_sent = 0
         self.sales: dict[str, str] = {}  # sku → the latest sale's id
@@ -194,7 +194,7 @@ class Player:
         if self.ended is not None and self.sockets:
             await self.close_all(self.ended + 1_000)
         await self.probe.settled(self.sid)
-        for sock in [self.watcher, *self.sockets.values()]:
+        for sock in [self.watcher, *(s for socks in self.sockets.values() for s in socks)]:
             assert not sock.errors, sock.errors
         await self.watcher.close()
         return self.sid
@@ -235,7 +235,8 @@ class Player:
         """The sockets still open at the end close after it (not leaves: the visits end with the show)."""
         await self.advance(at)
         for vid in list(self.sockets):
-            await self.leave(vid)
+            while vid in self.sockets:
+                await self.leave(vid)
 
     # -- viewers on our sockets ----------------------------------------------------------
 
@@ -250,7 +251,7 @@ class Player:
         if action == "leave":
             await self.leave(vid)
             return
-        sock = self.sockets[vid]
+        sock = self.sockets[vid][0]
         if action == "like":
             await sock.ask({"type": "like", "count": line["count"]}, pong=True)
             self.likes_sent += line["count"]
@@ -273,14 +274,20 @@ class Player:
         return known
 
     async def join(self, vid: str, nickname: str | None) -> None:
+        """A socket opens (another one, for a viewer on a second device)."""
         me = await self.register(vid, nickname)
-        self.sockets[vid], _ = await Socket.open(self.url, {"token": me["token"]})
+        sock, _ = await Socket.open(self.url, {"token": me["token"]})
+        self.sockets.setdefault(vid, []).append(sock)
 
     async def leave(self, vid: str) -> None:
-        sock = self.sockets.pop(vid)
+        """The viewer's oldest socket closes."""
+        socks = self.sockets[vid]
+        sock = socks.pop(0)
+        if not socks:
+            del self.sockets[vid]
         assert not sock.errors, sock.errors
         await sock.close()
-        await self.probe.dropped(self.sid, self.viewers[vid]["viewer_id"])
+        await self.probe.closed(self.sid, self.viewers[vid]["viewer_id"], len(socks))
 
     async def click(self, vid: str, sku: str) -> None:
         headers = {} if vid in self.anonymous else {"Cookie": f"live_click={self.viewers[vid]['cookie']}"}
