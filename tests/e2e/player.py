@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from live.runtime.presence import GRACE_MS
 from tests.waiting import CEILING, eventually
 
 MINUTE_MS = 60_000
@@ -144,7 +145,7 @@ class Player:
         self.queued: list[Message] = []  # platform events not sent yet
         self.last_batch: list[Message] = []
         self.next_batch = 0
-        self.counts = {"inputs": 0, "batches": 0, "duplicates": 0, "refused_webhooks": 0, "orders": 0}
+        self.counts = {"inputs": 0, "batches": 0, "duplicates": 0, "refused_webhooks": 0, "webhooks": 0}
 
     @property
     def sid(self) -> str:
@@ -193,6 +194,7 @@ class Player:
             self.counts["inputs"] += 1
         if self.ended is not None and self.sockets:
             await self.close_all(self.ended + 1_000)
+        await self.advance(self.clock.t + GRACE_MS + 1_000)  # the last grace periods run out
         await self.probe.settled(self.sid)
         for sock in [self.watcher, *(s for socks in self.sockets.values() for s in socks)]:
             assert not sock.errors, sock.errors
@@ -331,8 +333,8 @@ class Player:
         raw = json.dumps(body).encode()
         url = f"/api/shows/{self.sid}/{path}"
         headers = {"Content-Type": "application/json"}
-        self.counts["orders"] += 1
-        if self.counts["orders"] % BAD_SIGNATURE_EVERY == 0:  # signed with a guess: refused, nothing written
+        self.counts["webhooks"] += 1
+        if self.counts["webhooks"] % BAD_SIGNATURE_EVERY == 0:  # signed with a guess: refused, nothing written
             r = await self.http.post(url, content=raw, headers={**headers, "X-Live-Signature": sign("wh_x", raw)})
             assert r.status_code == 401, r.text
             self.counts["refused_webhooks"] += 1
