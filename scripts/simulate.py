@@ -9,11 +9,12 @@ stay an exponential time; a share of those watching leaves in the minutes
 after the price reveal; some lose their connection for a few seconds and come
 back within the grace period (the same visit), some come back minutes after
 leaving (a second visit), some open the watch page on a second device for a
-while (two sockets, one visit). While watching they like, comment, share, click the
-pinned product's link and order it from the shop (a few orders reach us twice:
-the shop retries its webhook); a flash sale on the second product is claimed
-by many at once (the first ``stock`` claims win); some orders are returned two
-days after the show. The rundown is the demo's, scaled to ``--minutes``.
+while (two sockets, one visit). While watching they like, comment, share,
+click the pinned product's link and order it from the shop (a few orders
+reach us twice: the shop retries its webhook); a flash sale on the second
+product is claimed by more than its stock at once (the first ``stock`` claims
+win, the rest find it sold out); some orders are returned two days after the
+show. The rundown is the demo's, scaled to ``--minutes``.
 Deterministic: ``random.Random(seed)``.
 
 Each viewer watches through one channel: our socket (the watch page), or the
