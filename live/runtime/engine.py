@@ -314,12 +314,18 @@ class ShowEngine:
         return self.presence.add_likes(viewer_id, count, self.clock())
 
     async def connected(self, viewer_id: str) -> None:
-        """A viewer socket opened: a join, unless it resumes a visit within the grace period."""
-        if not self.presence.opened(viewer_id):
+        """A viewer socket opened: a join, unless it resumes a visit within the grace
+        period. Back after the grace period ran out, the viewer left when their
+        socket dropped, even if no tick has journaled it yet. The join goes
+        through the writer's queue whatever the state says now: a tick journaling
+        the viewer's leave is ahead of it there, and ``viewer.join`` of a present
+        viewer is nothing."""
+        joins, left_at = self.presence.opened(viewer_id, self.clock())
+        if not joins or viewer_id not in self.state.ledger.viewers:
             return
-        viewer = self.state.ledger.viewers.get(viewer_id)
-        if viewer is not None and viewer.connected_since is None:
-            await self.submit({"type": "viewer.join", "_viewer": viewer_id})
+        if left_at is not None:
+            await self.submit({"type": "viewer.leave", "_viewer": viewer_id, "_left_at": left_at})
+        await self.submit({"type": "viewer.join", "_viewer": viewer_id})
 
     def disconnected(self, viewer_id: str) -> None:
         """A viewer socket closed: a leave after GRACE_MS unless the viewer comes back."""

@@ -39,10 +39,18 @@ class Presence:
             self.pending_likes[viewer_id] = self.pending_likes.get(viewer_id, 0) + accepted
         return accepted
 
-    def opened(self, viewer_id: str) -> bool:
-        """A socket opened; returns False when it resumes a visit within the grace period."""
+    def opened(self, viewer_id: str, now: int) -> tuple[bool, int | None]:
+        """A socket opened: ``(joins, left_at)``. ``joins`` is False when it resumes a
+        visit within the grace period. ``left_at`` is when the viewer's last socket
+        dropped if the grace period has run out since without a tick taking the
+        leave (a late ticker): the caller journals that leave before the join."""
         self.sockets[viewer_id] = self.sockets.get(viewer_id, 0) + 1
-        return self.leaving.pop(viewer_id, None) is None
+        dropped = self.leaving.pop(viewer_id, None)
+        if dropped is None:
+            return True, None
+        if now - dropped >= GRACE_MS:
+            return True, dropped
+        return False, None
 
     def closed(self, viewer_id: str, now: int) -> None:
         """A socket closed: the viewer's last one starts the grace period."""
