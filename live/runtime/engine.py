@@ -136,6 +136,9 @@ class ShowEngine:
             raise Forbidden(f"{kind} is sent by viewers or the server, not staff")
         else:
             raise Invalid(f"unknown command type {kind!r}", "type")
+        if kind == "show.end":
+            # Likes counted since the last tick were acknowledged: journal them before the end.
+            await self.flush_likes()
         if principal.role != "viewer":
             # Fresh randomness for any draw the command opens (draw.open, or a
             # segment's draw action on start / next / goto / previous).
@@ -373,6 +376,20 @@ class ShowEngine:
         """Count ``n`` ticks that would have found nothing to do (``quiet``), so the
         ticks after them alternate their tickers exactly as if they had run."""
         self._ticks += n
+
+    async def flush_likes(self) -> list[Event]:
+        """Journal the likes waiting for the next tick now (before ``show.end``: a
+        like accepted is never lost), without counting a tick, so the tickers'
+        rhythm is the same as without it."""
+        likes = self.presence.take_likes()
+        if not likes:
+            return []
+        try:
+            return await self.submit({"type": "tick", "_likes": likes, "_left": {}, "_viewers": False,
+                                      "_entries": False, "_seed": secrets.token_hex(32)})
+        except Exception:
+            self.presence.restore(likes, {})
+            raise
 
     async def tick(self) -> list[Event]:
         """Coalesced likes, expired visits, tickers and deadlines → events."""

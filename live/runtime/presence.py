@@ -65,10 +65,15 @@ class Presence:
         """The viewer's last socket is gone since ``at`` (also: a restart lost it)."""
         self.leaving[viewer_id] = at
 
+    def take_likes(self) -> dict[str, int]:
+        """Takes the likes since the last tick (viewer → count)."""
+        likes, self.pending_likes = self.pending_likes, {}
+        return likes
+
     def due(self, now: int) -> tuple[dict[str, int], dict[str, int]]:
         """Takes what the next tick journals: the likes since the last tick, and the
         leaves (viewer → when the socket dropped) whose grace period has run out."""
-        likes, self.pending_likes = self.pending_likes, {}
+        likes = self.take_likes()
         left = {vid: at for vid, at in self.leaving.items() if now - at >= GRACE_MS}
         for vid in left:
             del self.leaving[vid]

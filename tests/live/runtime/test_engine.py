@@ -550,3 +550,21 @@ async def test_a_reconnect_while_a_tick_journals_the_leave_is_a_new_visit(
     await asyncio.gather(tick, back)
     assert [kind for kind, _ in await visits_of(journal, "s1")] == ["viewer.joined", "viewer.left", "viewer.joined"]
     assert engine.state.ledger.viewers[viewer_id].connected_since == clock.t
+
+
+async def test_likes_waiting_for_the_next_tick_are_journaled_before_the_show_ends(
+    journal: LoggingJournal, bus: Recorder, clock: FakeClock
+) -> None:
+    shows = Shows(journal, bus, clock, tick=False)  # no ticker: the likes wait for a tick that never comes
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    viewer_id, _ = await engine.register("小明", False)
+    await engine.connected(viewer_id)
+    assert engine.add_likes(viewer_id, 7) == 7  # acknowledged to the viewer
+
+    await run(engine, {"type": "show.end"})
+
+    kinds = [(e["type"], e.get("total")) for e in await journal.load("s1") if e["type"] in ("likes.tick", "show.ended")]
+    assert kinds == [("likes.tick", 7), ("show.ended", None)]
+    assert engine.state.ledger.likes_total == 7
+    await shows.close()
