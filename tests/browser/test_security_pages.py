@@ -38,7 +38,7 @@ SEGMENTS: list[dict[str, Any]] = [
 ]
 PRIZE = P[4]
 # elements that only a payload could have made (the pages have no images, svg or frames)
-MADE_BY_PAYLOAD = "img, svg, iframe, script:not([src]):not([type])"
+MADE_BY_PAYLOAD = "img, svg:not([data-icon]), iframe, script:not([src]):not([type])"  # icons are our own SVG
 
 
 @pytest.fixture
