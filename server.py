@@ -110,6 +110,13 @@ async def print_links(hub: Hub) -> None:
 
 def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Starlette:
     settings = settings or Settings.from_env()
+    from stats.benchmarks import BenchmarkError
+    from stats.benchmarks import load as load_benchmarks
+
+    try:  # checked now, like the settings: a bad file stops the start, never a review
+        benchmarks = load_benchmarks(settings.benchmarks_dir)
+    except BenchmarkError as exc:
+        raise SystemExit(f"benchmark file: {exc}") from None
     public_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
     @asynccontextmanager
@@ -164,7 +171,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             if first_start:
                 await print_links(hub)
             announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
-        stats, publisher = start_stats(hub)
+        stats, publisher = start_stats(hub, benchmarks)
         app.state.stats = stats
         try:
             yield {"hub": hub, "stats": stats}

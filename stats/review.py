@@ -56,7 +56,9 @@ def tick(minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:
     (the last minute's ``concurrent``); ``likes_per_min`` and
     ``comments_per_min`` of ``minute``, the last complete minute (minute 0 so
     far while it runs); ``orders``, ``units``, ``gmv`` and ``conversion_rate``
-    as in the metrics."""
+    as in the metrics; ``rows``: the review's ``minutes`` rows from ``minute``
+    on (the last complete minute, then the one running), so a chart kept from
+    the review stays current."""
     last = len(minutes) - 1
     ref = max(0, last - 1)
     return {
@@ -70,6 +72,7 @@ def tick(minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:
         "units": figures["units"],
         "gmv": figures["gmv"],
         "conversion_rate": figures["conversion_rate"],
+        "rows": minutes.rows(ref),
     }
 
 

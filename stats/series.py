@@ -157,9 +157,10 @@ class Series:
     def __len__(self) -> int:
         return len(self.minute)
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One dict a minute, as the review's ``minutes`` (gmv as text, segment None when nothing)."""
-        cols = [getattr(self, f).tolist() for f in FIELDS]
+    def rows(self, first: int = 0) -> list[dict[str, Any]]:
+        """One dict a minute from minute ``first`` on, as the review's ``minutes``
+        (gmv as text, segment None when nothing)."""
+        cols = [getattr(self, f)[first:].tolist() for f in FIELDS]
         gmv, seg = FIELDS.index("gmv"), FIELDS.index("segment")
         out = []
         for values in zip(*cols, strict=True):

@@ -182,14 +182,18 @@ class Outgoing:
 class Notice:
     """A message for one audience that is not a journal event (``stats.tick``):
     it has no ``seq``, so a session sends it whatever it has sent before, and a
-    reconnect never replays it. Encoded once, however many connections send it."""
+    reconnect never replays it. ``roles``, when given, narrows the audience to
+    the staff of those roles (the show's numbers go to those who may read the
+    review). Encoded once, however many connections send it."""
 
-    __slots__ = ("_text", "audience", "message")
+    __slots__ = ("_text", "audience", "message", "roles")
     seq: None = None
 
-    def __init__(self, message: dict[str, Any], audience: str = STAFF) -> None:
+    def __init__(self, message: dict[str, Any], audience: str = STAFF,
+                 roles: frozenset[str] | None = None) -> None:
         self.message = message
         self.audience = audience
+        self.roles = roles
         self._text: str | None = None
 
     def encoded(self, audience: str) -> str | None:

@@ -176,6 +176,8 @@ class Session:
         """The frame for a published event or a notice, or None (already covered,
         or not ours). A notice (no seq: not in the journal) is never "covered"."""
         if item.seq is None:
+            if item.roles is not None and (self.who is None or self.who.role not in item.roles):
+                return None
             return item.encoded(self.audience)
         if item.seq <= self.sent:
             return None
