@@ -104,6 +104,7 @@ async def print_links(hub: Hub) -> None:
         announce(f"\n  {row.title}  [{row.status}]")
         announce(f"  control panel (one-time admin login, 24 h): {hub.public_url}/login/{code}?next=/shows/{row.id}/control")
         announce(f"  overlay for OBS:  {hub.public_url}/shows/{row.id}/overlay?key={row.overlay_key}")
+        announce(f"  vertical (9:16):  {hub.public_url}/shows/{row.id}/overlay?key={row.overlay_key}&stage=9x16")
     announce("")
 
 

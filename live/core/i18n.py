@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from live.core.i18n_viewer import VIEWER_EN, VIEWER_ZH
+
 EN: dict[str, str] = {
     "lang_name": "English",
     "other_lang": "中文",
@@ -340,6 +342,19 @@ ZH: dict[str, str] = {
     "dash_ended": "最终数据",
 }
 
+
+
+def _add(strings: dict[str, str], more: dict[str, str]) -> None:
+    """Adds ``more`` to ``strings``; raises ValueError when a key is in both (one
+    page's words would silently replace another's)."""
+    if set(strings) & set(more):
+        raise ValueError(f"page strings defined twice: {sorted(set(strings) & set(more))}")
+    strings.update(more)
+
+
+# the viewer pages' strings live beside these (live/core/i18n_viewer.py)
+_add(EN, VIEWER_EN)
+_add(ZH, VIEWER_ZH)
 LANGUAGES = {"en": EN, "zh-CN": ZH}
 
 

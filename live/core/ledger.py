@@ -65,6 +65,7 @@ class FlashSale:
             "deadline": self.deadline,
             "status": self.status_at(now),
             "closed_reason": self.closed_reason,
+            "closed_at": self.closed_at,
         }
 
     def status_at(self, now: int) -> str:

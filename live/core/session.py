@@ -150,7 +150,8 @@ class Session:
                  recovered: bool | None = None) -> str:
         """The ``snapshot`` frame for this audience (``recovered: false`` when a
         reconnect could not be replayed); it covers every seq up to the state's."""
-        msg = p.snapshot(state, now, self.audience, epoch, warnings if self.audience == p.STAFF else None)
+        msg = p.snapshot(state, now, self.audience, epoch, warnings if self.audience == p.STAFF else None,
+                         self.viewer_id)
         if recovered is not None:
             msg["recovered"] = recovered
         if self.viewer_id is not None:
@@ -163,7 +164,7 @@ class Session:
     def replayed(self, last_seq: int, missed: list[Event], epoch: str, now: int) -> list[str]:
         """The frames of a replayed catch-up: each missed event this audience may
         see, then ``recovered``."""
-        frames = [text for e in missed if (text := p.Outgoing(e).encoded(self.audience)) is not None]
+        frames = [text for e in missed if (text := self._encoded(p.Outgoing(e))) is not None]
         self.sent = max(last_seq, missed[-1]["seq"] if missed else 0)
         frames.append(p.dumps({"type": "recovered", "seq": self.sent, "epoch": epoch, "server_time": now,
                                "recovered": True, "missed": len(missed)}))
@@ -181,6 +182,15 @@ class Session:
         if item.seq <= self.sent:
             return None
         self.sent = item.seq
+        return self._encoded(item)
+
+    def _encoded(self, item: p.Delivery) -> str | None:
+        """The event as this socket sees it: its audience's view, except a viewer's
+        own hidden comment, which its author sees (and no one else)."""
+        if isinstance(item, p.Outgoing):
+            own = p.own_hidden_comment(item.event, self.viewer_id)
+            if own is not None:
+                return p.dumps(own)
         return item.encoded(self.audience)
 
     # -- messages in -------------------------------------------------------------------

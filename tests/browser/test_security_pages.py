@@ -38,8 +38,8 @@ SEGMENTS: list[dict[str, Any]] = [
 ]
 PRIZE = P[4]
 # elements that only a payload could have made (the pages have no images, svg or frames
-# but the control panel dashboard's two charts, whose own children are never svg)
-MADE_BY_PAYLOAD = "img, svg:not(#dash-curve):not(#dash-bars), iframe, script:not([src]):not([type])"
+# but our own icons and the control panel dashboard's two charts, whose own children are never svg)
+MADE_BY_PAYLOAD = "img, svg:not([data-icon]):not(#dash-curve):not(#dash-bars), iframe, script:not([src]):not([type])"
 
 
 @pytest.fixture
