@@ -137,8 +137,7 @@ class ShowEngine:
         else:
             raise Invalid(f"unknown command type {kind!r}", "type")
         if kind == "show.end":
-            # Likes counted since the last tick were acknowledged: journal them before the end.
-            await self.flush_likes()
+            await self.settle_before_end()
         if principal.role != "viewer":
             # Fresh randomness for any draw the command opens (draw.open, or a
             # segment's draw action on start / next / goto / previous).
@@ -377,18 +376,21 @@ class ShowEngine:
         ticks after them alternate their tickers exactly as if they had run."""
         self._ticks += n
 
-    async def flush_likes(self) -> list[Event]:
-        """Journal the likes waiting for the next tick now (before ``show.end``: a
-        like accepted is never lost), without counting a tick, so the tickers'
-        rhythm is the same as without it."""
-        likes = self.presence.take_likes()
-        if not likes:
+    async def settle_before_end(self) -> list[Event]:
+        """Journal, before ``show.end``, what the next tick would have: the likes
+        waiting for it (acknowledged: never lost) and the leaves of viewers whose
+        last socket dropped and who are still in their grace period (they are not
+        watching when the show ends: a leave, dated when the socket dropped, so the
+        review is final at the end instead of changing a grace period later). It
+        counts no tick, so the tickers keep their rhythm."""
+        likes, left = self.presence.settle()
+        if not (likes or left):
             return []
         try:
-            return await self.submit({"type": "tick", "_likes": likes, "_left": {}, "_viewers": False,
+            return await self.submit({"type": "tick", "_likes": likes, "_left": left, "_viewers": False,
                                       "_entries": False, "_seed": secrets.token_hex(32)})
         except Exception:
-            self.presence.restore(likes, {})
+            self.presence.restore(likes, left)
             raise
 
     async def tick(self) -> list[Event]:

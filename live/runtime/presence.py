@@ -70,6 +70,12 @@ class Presence:
         likes, self.pending_likes = self.pending_likes, {}
         return likes
 
+    def settle(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Takes the likes since the last tick and every leave waiting for its grace
+        period to run out (the show ends: whoever has no socket open has left)."""
+        left, self.leaving = self.leaving, {}
+        return self.take_likes(), left
+
     def due(self, now: int) -> tuple[dict[str, int], dict[str, int]]:
         """Takes what the next tick journals: the likes since the last tick, and the
         leaves (viewer → when the socket dropped) whose grace period has run out."""

@@ -568,3 +568,28 @@ async def test_likes_waiting_for_the_next_tick_are_journaled_before_the_show_end
     assert kinds == [("likes.tick", 7), ("show.ended", None)]
     assert engine.state.ledger.likes_total == 7
     await shows.close()
+
+
+async def test_a_viewer_in_their_grace_period_at_the_end_left_when_their_socket_dropped(
+    journal: LoggingJournal, bus: Recorder, clock: FakeClock
+) -> None:
+    shows = Shows(journal, bus, clock, tick=False)
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    gone, _ = await engine.register("小明", False)
+    stays, _ = await engine.register("Bo", False)
+    for vid in (gone, stays):
+        await engine.connected(vid)
+    clock.advance(30)
+    engine.disconnected(gone)
+    dropped = clock.t
+    clock.advance(5)  # within the grace period when the show ends
+
+    await run(engine, {"type": "show.end"})
+
+    events = await journal.load("s1")
+    left = [(e["viewer_id"], e["left_at"]) for e in events if e["type"] == "viewer.left"]
+    assert left == [(gone, dropped)]  # the one still watching is no leave: their visit closes at the end
+    assert [e["type"] for e in events].index("viewer.left") < [e["type"] for e in events].index("show.ended")
+    assert engine.presence.idle
+    await shows.close()
