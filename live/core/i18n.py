@@ -1,6 +1,9 @@
-"""Page strings in English and Simplified Chinese (one dict per language)."""
+"""Page strings in English and Simplified Chinese (one dict per language; the
+review's sentences come from ``live.core.i18n_review``)."""
 
 from __future__ import annotations
+
+from live.core import i18n_review
 
 EN: dict[str, str] = {
     "lang_name": "English",
@@ -152,6 +155,7 @@ EN: dict[str, str] = {
     "offline": "Not connected. Try again in a moment.",
     "claim_failed": "Could not claim: {message}",
     "bad_text": "Check what you typed: it is empty, too long, or has invisible characters.",
+    **i18n_review.EN,
 }
 
 ZH: dict[str, str] = {
@@ -304,6 +308,7 @@ ZH: dict[str, str] = {
     "offline": "网络未连接, 请稍后再试。",
     "claim_failed": "抢购失败: {message}",
     "bad_text": "请检查输入内容: 内容为空、过长或含有不可见字符。",
+    **i18n_review.ZH,
 }
 
 LANGUAGES = {"en": EN, "zh-CN": ZH}
