@@ -40,8 +40,8 @@ class Cohorts:
         small = np.int16 if n + 2 < np.iinfo(np.int16).max else np.int32  # a radix sort for small keys
         self.by_join = np.argsort(jc.astype(small), kind="stable")
         self.by_until = np.argsort(uc.astype(small), kind="stable")
-        self.join_edges = np.searchsorted(jc[self.by_join], np.arange(n + 3))
-        self.until_edges = np.searchsorted(uc[self.by_until], np.arange(n + 3))
+        self.join_edges = np.concatenate([[0], np.cumsum(np.bincount(jc, minlength=n + 2))])
+        self.until_edges = np.concatenate([[0], np.cumsum(np.bincount(uc, minlength=n + 2))])
 
     def still(self, t: int, s: int) -> int:
         """Visits with join ≤ t and not gone by s (s ≥ t, both within the show)."""

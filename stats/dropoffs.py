@@ -1,30 +1,34 @@
 """Drop-offs: the minutes that lost viewers beyond the show's own baseline (pure, numpy).
 
 The method (docs/stats.md says why) is the indirect standardisation of
-survival analysis, the standardised mortality ratio of epidemiology:
+survival analysis, the standardised mortality ratio of epidemiology, with a
+scan statistic for runs of minutes:
 
-1. **Exposure by tenure.** How likely a viewer is to leave depends above all
-   on how long they have watched (most who leave, leave in their first
-   minutes). Each visit's time is split by tenure (0–1, 1–3, 3–10, 10–30,
-   30+ minutes watched) and summed per minute of the show: viewer-ms at
-   risk ``X[m, k]``; each leave is counted in its minute and tenure band,
-   ``L[m, k]``. All of it is vectorised over the visits (``bincount``).
-2. **The show's own baseline.** A leave rate per tenure band, ``h[k] =
-   ΣL / ΣX`` over the show's ordinary minutes, so the minute's expected
-   leaves are ``E[m] = Σ_k h[k] X[m, k]``: a wave of new arrivals that leave
-   quickly, as new arrivals do, is expected, not a drop-off.
-3. **Noise.** Leaves are tested against ``E`` with a quasi-Poisson tail
-   (``stats.poisson``), the dispersion from the ordinary minutes. Minutes
-   that stand out even leniently are taken out of the baseline and the
-   baseline is fitted again (a few rounds), so a big exodus does not raise
+1. **Exposure by tenure** (``exposure``). How likely a viewer is to leave
+   depends above all on how long they have watched. The visits are tabulated
+   once on a Lexis diagram (minute joined × minute of the show, viewer-ms);
+   its diagonals give each minute's viewer-time by tenure band
+   (TENURE_MINUTES), ``X[m, k]``; each leave is counted in its minute and
+   band, ``L[m, k]``.
+2. **The show's own baseline** (``_expected``). A leave rate per band over
+   the show's ordinary minutes (shrunk towards the pooled rate by PRIOR
+   leaves), so ``E[m] = Σ_k h[k] X[m, k]``, times a slow factor (the ordinary
+   minutes' observed ÷ expected within LOCAL minutes, shrunk by SHRINK): a
+   wave of newcomers who leave quickly, or an audience growing slowly
+   restless, is expected, not a drop-off.
+3. **Noise and leaving out** (``baseline``). Leaves are tested against ``E``
+   with a quasi-Poisson tail (``stats.poisson``); minutes that stand out even
+   leniently (LENIENT) are left out of the rates and of the dispersion and
+   everything is refitted, up to ROUNDS rounds, so an exodus does not raise
    the bar it is judged by.
-4. **The end.** The last minute (it holds the end) is never tested, nor,
-   once the show has ended, the wind-down: the run of elevated minutes that
-   reaches the end, and a closing segment aired last.
-5. **A drop-off** is a tested minute whose leaves pass the Bonferroni
-   threshold (``ALPHA`` for the whole show), are at least ``MIN_RATIO`` times
-   the expected and exceed it by at least ``MIN_EXCESS`` viewers and
-   ``MIN_EXCESS_SHARE`` of those watching. Worst (most excess leaves) first.
+4. **Not tested**: minutes with fewer than MIN_AUDIENCE viewers, the last
+   minute (it holds the end) and, once the show has ended, the wind-down: the
+   run of elevated minutes reaching the end and a closing segment aired last.
+5. **A drop-off** (``Baseline.drop_offs``) is a minute inside a run of 1–6
+   tested minutes whose leaves pass the Bonferroni threshold (ALPHA for the
+   whole show), that stands out a little on its own, lost at least MIN_RATIO ×
+   its expectation and at least MIN_EXCESS viewers and MIN_EXCESS_SHARE of
+   those present beyond it. Worst (most leaves beyond the expected) first.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ MIN_EXCESS_SHARE = 0.01
 MIN_AUDIENCE = 10  # in a smaller crowd one family leaving together cannot be told from a drop-off
 WIND_DOWN_SHARE = 0.25  # the wind-down is looked for in the last quarter of the show (5 minutes at least)
 ROUNDS = 5
-LOCAL = 10  # minutes either side that the slow factor of the baseline looks at
+LOCAL = 8  # minutes either side that the slow factor of the baseline looks at
 SHRINK = 10.0
 PRIOR = 2.0
 

@@ -94,7 +94,7 @@ def conversion_peaks(minutes: Series, plan: Plan, airings: Airings, on_air: OnAi
         new = tested & ~((t.log_p < math.log(LENIENT)) & (orders > 1.5 * expected))
         if not new.any():
             break
-        new_phi = poisson.dispersion(orders, expected, new)
+        new_phi = poisson.dispersion(orders, expected, new, unknown=1.0)
         if (new == use).all() and abs(new_phi - phi) < 0.01:
             break
         use, phi = new, new_phi

@@ -4,14 +4,18 @@ A minute's count (leaves, orders) is compared with what the show's own
 baseline expects of it, ``expected``. Counts of people are noisier than a
 Poisson law (friends leave together, a comment wave moves many), so the
 spread is a quasi-Poisson one: variance = ``dispersion`` × mean, the
-dispersion estimated from the show's own ordinary minutes (never below 1). The tail probability of a count ``k`` is then that
-of ``k / dispersion`` under a Poisson law of mean ``expected / dispersion``
-(the regularised lower incomplete gamma function ``P(k, λ)``, which equals
-``P(X ≥ k)`` for whole ``k`` and extends it to the scaled, fractional ones).
+dispersion estimated from the show's own ordinary minutes (``dispersion``,
+never below 1). The tail probability of a count ``k`` is then that of
+``k / dispersion`` under a Poisson law of mean ``expected / dispersion``
+(``log_tail``: the regularised lower incomplete gamma function ``P(k, λ)``,
+which equals ``P(X ≥ k)`` for whole ``k`` and extends it to the scaled,
+fractional ones).
 
 Many minutes are tested at once, so a minute stands out only when its tail
-probability is below ``alpha / tests`` (Bonferroni: the chance that a show
-with no effect at all shows any is at most ``alpha``).
+probability is below ``alpha`` over the number of tests (Bonferroni: the
+chance that a show with no effect at all shows any is at most ``alpha``);
+``scan`` tests runs of consecutive minutes too, so that a rise spread over a
+few minutes is seen as surely as one packed in one.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def log_tail(k: F64, mean: F64) -> F64:
     return flat.reshape(out.shape)
 
 
-def dispersion(counts: F64, expected: F64, use: B) -> float:
+def dispersion(counts: F64, expected: F64, use: B, unknown: float = UNKNOWN_DISPERSION) -> float:
     """How much noisier than Poisson the counts of the ``use`` minutes are: the
     variance over the mean, ``Σ (k − μ)² / Σ μ`` (each minute weighted by what
     it expects, sound when counts are tiny), over the minutes whose count is
@@ -82,13 +86,13 @@ def dispersion(counts: F64, expected: F64, use: B) -> float:
     cannot raise the noise they are judged against and mask themselves. Only
     minutes expecting MIN_MEAN_FOR_DISPERSION or more say (smaller counts are
     too discrete); when those expect fewer than MIN_EXPECTED_FOR_DISPERSION in
-    all, the noise cannot be measured and UNKNOWN_DISPERSION is assumed (a
-    small audience's counts are the easiest to sway by a few who leave
-    together). Never below 1."""
+    all, the noise cannot be measured and ``unknown`` is assumed (by default
+    UNKNOWN_DISPERSION: a small audience's counts are the easiest to sway by a
+    few who leave together). Never below 1."""
     ok = use & (expected >= MIN_MEAN_FOR_DISPERSION)
     k, mu = counts[ok], expected[ok]
     if float(mu.sum()) < MIN_EXPECTED_FOR_DISPERSION:
-        return UNKNOWN_DISPERSION
+        return unknown
     phi = 1.0
     for _ in range(50):
         kept = (k - mu) < Z_TRIM * np.sqrt(phi * mu)

@@ -154,8 +154,8 @@ class Series:
     segment: Array
     visits: Visits  # what the audience numbers were counted from (the metrics reuse them)
     presence: Presence  # the visits' joins and leaves, sorted
-    # the tally it was counted from, as it was then: the review's tables and
-    # analytics read its other columns (skus, moments, segment changes), never past ``end``
+    # the tally it was counted from: the review's tables and analytics read its other
+    # columns (skus, moments, segment changes), never past ``end`` (a live tally may grow since)
     tally: Tally
 
     def __len__(self) -> int:

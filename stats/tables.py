@@ -45,6 +45,7 @@ from stats.tally import NO_VIEWER, Column
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
+FEW_SKUS = 6  # up to this many, the reach is found sku by sku when visits span several stretches
 
 
 class Sorted:
@@ -116,24 +117,41 @@ class Tables:
     def reach(self, skus: list[str]) -> tuple[B, int]:
         """Which viewers were present at some instant while each sku's segments were on
         air: a (viewers + 1) × skus boolean table (flattened), and the table's width.
-        Each visit overlaps a run of consecutive airings (found by binary search),
-        so the visits are expanded into (visit, airing) pairs once, for every sku at once."""
+        The airings are merged into runs of one sku (back-to-back airings of the
+        same product are one stretch); each visit overlaps a run of consecutive
+        stretches (found by binary search), so the visits are expanded into
+        (visit, stretch) pairs once, for every sku at once."""
         v, a = self.minutes.visits, self.airings
         column = {sku: k for k, sku in enumerate(skus)}
-        of_airing = np.array([column.get(self.plan.skus[g], -1) if 0 <= g < len(self.plan) else -1
-                              for g in a.segment.tolist()], np.int64)
+        sku = np.array([column.get(self.plan.skus[g], -1) if 0 <= g < len(self.plan) else -1
+                        for g in a.segment.tolist()], np.int64)
         width = max(1, len(skus))
         out = np.zeros((len(self.minutes.tally.viewers) + 1) * width, bool)
-        if not len(a) or not (of_airing >= 0).any():
+        if not len(a) or not (sku >= 0).any():
             return out, width
-        first = np.searchsorted(a.until, v.join, side="right")
-        last = np.searchsorted(a.begin, np.where(v.left, v.until, self.minutes.end + 1), side="left") - 1
+        # stretches: a new one wherever the sku changes or the air has a gap
+        new = np.ones(len(sku), bool)
+        new[1:] = (sku[1:] != sku[:-1]) | (a.begin[1:] != a.until[:-1])
+        begin, sku = a.begin[new], sku[new]
+        until = a.until[np.append(np.flatnonzero(new)[1:] - 1, len(new) - 1)]
+        first = np.searchsorted(until, v.join, side="right")
+        last = np.searchsorted(begin, np.where(v.left, v.until, self.minutes.end + 1), side="left") - 1
         count = np.maximum(last - first + 1, 0)
-        visit = np.repeat(np.arange(len(count)), count)
-        airing = first[visit] + np.arange(len(visit)) - np.repeat(np.cumsum(count) - count, count)
-        sku = of_airing[airing]
-        keep = sku >= 0
-        out[v.viewer[visit[keep]].astype(np.int64) * width + sku[keep]] = True
+        viewer = v.viewer.astype(np.int64)
+        pairs = int(count.sum())
+        if len(skus) <= FEW_SKUS and pairs > len(count):
+            # few skus, long visits: per sku, whether any of its stretches falls in the visit's run
+            for k in range(len(skus)):
+                seen = np.concatenate([[0], np.cumsum(sku == k)])
+                hit = seen[np.minimum(last + 1, len(sku))] - seen[np.minimum(first, len(sku))] > 0
+                out[viewer[hit] * width + k] = True
+            return out, width
+        some = count > 0
+        first, count, viewer = first[some], count[some], viewer[some]
+        stretch = np.repeat(first - np.cumsum(count) + count, count) + np.arange(pairs)
+        of = sku[stretch]
+        keep = of >= 0
+        out[np.repeat(viewer, count)[keep] * width + of[keep]] = True
         return out, width
 
     def segments(self) -> list[dict[str, Any]]:
