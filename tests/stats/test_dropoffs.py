@@ -27,9 +27,9 @@ def product_segments(spec: Spec) -> list[int]:
 
 EXODUS = [
     Spec(seed=1, minutes=60, viewers=600),
-    Spec(seed=2, minutes=120, viewers=2000, dwell="lognormal", arrivals="waves", language="en"),
+    Spec(seed=2, minutes=120, viewers=2000, dwell="lognormal", arrivals="waves", language="en", interactions=0.2),
     Spec(seed=3, minutes=30, viewers=1200, dwell="bounce", arrivals="front"),
-    Spec(seed=4, minutes=180, viewers=5000, dwell="weibull", drift=0.3, groups=0.1),
+    Spec(seed=4, minutes=180, viewers=5000, dwell="weibull", drift=0.3, groups=0.1, interactions=0.1),
     Spec(seed=5, minutes=90, viewers=250, stay=0.4, interactions=0.5),
     Spec(seed=6, minutes=45, viewers=1000, dwell="exp", stay=0.1, arrivals="waves", language="en"),
 ]
@@ -50,9 +50,9 @@ def test_a_sharp_exodus_is_the_first_drop_off_and_names_its_segment(spec: Spec) 
 
 OVERRUN = [
     Spec(seed=11, minutes=60, viewers=800),
-    Spec(seed=12, minutes=120, viewers=3000, dwell="lognormal", arrivals="front", language="en"),
+    Spec(seed=12, minutes=120, viewers=3000, dwell="lognormal", arrivals="front", language="en", interactions=0.1),
     Spec(seed=13, minutes=90, viewers=1500, dwell="bounce", drift=0.3),
-    Spec(seed=14, minutes=180, viewers=5000, dwell="weibull", arrivals="waves", groups=0.1),
+    Spec(seed=14, minutes=180, viewers=5000, dwell="weibull", arrivals="waves", groups=0.1, interactions=0.1),
 ]
 
 
