@@ -11,6 +11,7 @@ not bought, returns, a quiet segment. At most MAX_SENTENCES.
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 import numpy as np
@@ -129,7 +130,7 @@ def _product_sentences(plan: Plan, metrics: dict[str, Any], products: list[dict[
         per_click = np.array([p["orders"] / p["clicks"] for p in clicked])
         worst = int(np.argmin(per_click))
         others = np.delete(per_click, worst)
-        if per_click[worst] < 0.5 * float(np.median(others)):
+        if per_click[worst] < 0.5 * statistics.median(others.tolist()):
             p = clicked[worst]
             out.append(s["review_clicks_not_orders"].format(product=p["title"], clicks=p["clicks"], orders=p["orders"]))
     rate = metrics.get("return_rate")
@@ -147,7 +148,7 @@ def _quiet_segment(plan: Plan, aired: list[dict[str, Any]]) -> str | None:
              and (r["actual_seconds"] or 0) >= 120 and r["kind"] != "break"]
     if len(rated) < 3:
         return None
-    usual = float(np.median([r["interactions_per_viewer_minute"] for r in rated]))
+    usual = float(statistics.median(r["interactions_per_viewer_minute"] for r in rated))
     quietest = min(rated, key=lambda r: r["interactions_per_viewer_minute"])
     if usual <= 0 or quietest["interactions_per_viewer_minute"] >= QUIET * usual:
         return None

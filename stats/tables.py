@@ -180,7 +180,9 @@ class Tables:
         first, first_end = int(b[0]), int(u[0])
         start, end = self.present_at(first), self.present_at(int(u[-1]))
         cohort = start
-        marks = np.unique(np.append(first + MINUTE_MS * np.arange((first_end - first) // MINUTE_MS + 1), first_end))
+        marks = first + MINUTE_MS * np.arange((first_end - first) // MINUTE_MS + 1)
+        if marks[-1] != first_end:
+            marks = np.append(marks, first_end)
         still = [self.cohorts.still(first, int(t)) for t in marks.tolist()]
         planned_end = first + planned * 1000
         if planned_end < first_end:  # its first airing ran past the plan: who left after the planned end
