@@ -1,7 +1,9 @@
-"""Page strings in English and Simplified Chinese (one dict per language)."""
+"""Page strings in English and Simplified Chinese (one dict per language; the
+review's sentences come from ``live.core.i18n_review``)."""
 
 from __future__ import annotations
 
+from live.core import i18n_review
 from live.core.i18n_viewer import VIEWER_EN, VIEWER_ZH
 
 EN: dict[str, str] = {
@@ -355,6 +357,8 @@ def _add(strings: dict[str, str], more: dict[str, str]) -> None:
 # the viewer pages' strings live beside these (live/core/i18n_viewer.py)
 _add(EN, VIEWER_EN)
 _add(ZH, VIEWER_ZH)
+_add(EN, i18n_review.EN)
+_add(ZH, i18n_review.ZH)
 LANGUAGES = {"en": EN, "zh-CN": ZH}
 
 

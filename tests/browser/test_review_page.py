@@ -61,6 +61,8 @@ def test_the_review_opens_draws_its_charts_and_prints_on_a4(browser: Any, live_s
     ctx = browser.new_context(viewport={"width": 1000, "height": 1300})
     page = ctx.new_page()
     page.goto(staff_link(live_server, sid, "analyst", "Lin"))  # the session cookie, as for the control panel
+    # the panel's dashboard reads the review API once: let it, before watching what the review page asks for
+    page.wait_for_load_state("networkidle", timeout=CEILING_MS)
     requests: list[str] = []
     problems: list[str] = []
     watched(page, requests, problems)

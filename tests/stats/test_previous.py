@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from server import create_app
 from tests.conftest import FakeClock, admin_headers, make_settings, new_show
-from tests.stats.shows import command, ended_show, signed, staff
+from tests.stats.appshows import command, ended_show, signed, staff
 
 ADMIN = admin_headers()
 

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from live.core.auth import REVIEW, STAFF_ROLES
 from tests.conftest import FakeClock, admin_headers, new_show
-from tests.stats.shows import bearer, command, ended_show, staff
+from tests.stats.appshows import bearer, command, ended_show, staff
 
 ADMIN = admin_headers()
 
