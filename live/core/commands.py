@@ -11,7 +11,7 @@ event and ``decide`` never changes state itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -156,25 +156,40 @@ def evolve(state: ShowState | None, event: Event) -> ShowState:
     return fold([event], state)
 
 
-def fold(events: Iterable[Event], state: ShowState | None = None) -> ShowState:
+def fold(events: Iterable[Event], state: ShowState | None = None, skip: Container[str] = ()) -> ShowState:
     """The state after ``events`` (a whole journal, from ``None``; or what came
     after ``state``), folded on one draft; ``state`` itself does not change.
-    Raises NotFound when there is no show (no ``show.created``)."""
+    Events whose type is in ``skip`` are left out (their seq still counts):
+    ``stats.state`` folds a show without its audience that way. Raises
+    NotFound when there is no show (no ``show.created``)."""
     work = None if state is None else begin(state)
+    seq = None
     for event in events:
-        work = _fold(work, event)
+        seq = event["seq"]
+        if event["type"] not in skip:
+            work = _fold_event(work, event)
     if work is None:
         raise NotFound("no such show")
+    if seq is not None and work.seq != seq:
+        # once, not per event: no fold reads the seq, and replacing the state per
+        # event was most of the cost of rebuilding a long show
+        work = replace(work, seq=seq)
     work.ledger.seal()
     return work
 
 
-def _fold(state: ShowState | None, event: Event) -> ShowState:
-    """Fold one event into a working state (its ledger a draft). Events this
-    version does not know (written by a newer one) change nothing but the seq."""
+def _fold_event(state: ShowState | None, event: Event) -> ShowState:
+    """Fold one event into a working state (its ledger a draft), its seq aside.
+    Events this version does not know (written by a newer one) change nothing."""
     if event["type"] == "show.created":
         return rundown.created(event)
     assert state is not None, "a journal starts with show.created"
-    state = replace(state, seq=event["seq"])
     feature_fold = _FOLDS.get(event["type"])
     return state if feature_fold is None else feature_fold(state, event)
+
+
+def _fold(state: ShowState | None, event: Event) -> ShowState:
+    """Fold one event into a working state, its seq included (what ``decide``
+    reads to number the next events)."""
+    work = _fold_event(state, event)
+    return work if work.seq == event["seq"] else replace(work, seq=event["seq"])
