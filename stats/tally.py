@@ -65,6 +65,14 @@ class Column:
             self._n = need
             self.buffer.clear()
 
+    def load(self, values: npt.NDArray[Any], ascending: bool) -> None:
+        """Replace the column with ``values`` (a stored column: ``stats.stored``)."""
+        self.buffer.clear()
+        data = np.ascontiguousarray(values, dtype=self.dtype)
+        self._data = data if data.flags.writeable else data.copy()  # a later append may write into it
+        self._n = len(values)
+        self._ascending = ascending
+
     @property
     def ascending(self) -> bool:
         self.flush()

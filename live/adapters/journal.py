@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from live.adapters.db import events, shows
+from live.adapters.db import events, shows, tallies
 from live.core.errors import Conflict
 
 # One encoder for every row: json.dumps(..., **options) builds a new one per
@@ -187,6 +187,7 @@ class Journal:
             if not gone.rowcount:
                 return False
             await conn.execute(delete(events).where(events.c.show_id == show_id))
+            await conn.execute(delete(tallies).where(tallies.c.show_id == show_id))
         return True
 
     async def show_row(self, show_id: str) -> Any | None:
