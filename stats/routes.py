@@ -41,7 +41,7 @@ from live.runtime.hub import Hub
 from stats import stored
 from stats.review import minutes_csv, numbers, review, tick
 from stats.series import series
-from stats.state import fold_review
+from stats.state import UNREAD, fold_review
 from stats.tally import Event, Tally
 
 log = logging.getLogger("stats")
@@ -94,17 +94,19 @@ class Stats:
         """The show's tally, up to date with its journal."""
         return (await self.entry(engine.show_id, engine)).tally
 
-    async def entry(self, show_id: str, engine: ShowEngine | None = None) -> Entry:
+    async def entry(self, show_id: str, engine: ShowEngine | None = None, last_seq: int | None = None) -> Entry:
         """The show's tally and review state, up to date with its journal: from
         memory, else from the stored blob, else from the whole journal; caught
         up from the engine's history when it holds the missing events (they are
         journaled events), else from the journal. An ended show's is then
-        stored (in the background) if what is stored is behind."""
+        stored (in the background) if what is stored is behind. ``last_seq``:
+        the journal's, when known without an engine (a stored blob further on
+        than the journal is not trusted)."""
         lock = self._locks.setdefault(show_id, asyncio.Lock())
         async with lock:
             entry = self._entries.get(show_id)
             if entry is None or entry.tally.broken:
-                entry = await self._load(show_id)
+                entry = await self._load(show_id, engine.state.seq if engine is not None else last_seq)
             try:
                 await self._catch_up(show_id, entry, engine)
             finally:
@@ -117,11 +119,16 @@ class Stats:
             self._store_soon(show_id)
         return entry
 
-    async def _load(self, show_id: str) -> Entry:
+    async def _load(self, show_id: str, last_seq: int | None) -> Entry:
         """The stored entry, or an empty one (the catch-up then reads the whole journal)."""
         got = await self.store.get(show_id)
         self._stored.pop(show_id, None)
         if got is None:
+            return Entry(Tally())
+        if last_seq is not None and got.seq > last_seq:
+            log.warning("the stored review of show %s is past its journal (seq %d > %d): rebuilt from the journal",
+                        show_id, got.seq, last_seq)
+            await self.store.drop(show_id)  # else it would stay: a blob is never replaced by one further behind
             return Entry(Tally())
         if got.format != stored.FORMAT:
             log.info("the stored review of show %s is of format %d: rebuilt from the journal", show_id, got.format)
@@ -144,7 +151,7 @@ class Stats:
             if missing <= len(history) and history[-1]["seq"] == engine.state.seq:
                 entry.add(list(itertools.islice(history, len(history) - missing, None)))
                 return
-        async for chunk in self.hub.journal.scan(show_id, after=tally.seq):
+        async for chunk in self.hub.journal.scan(show_id, after=tally.seq, bare=UNREAD):
             entry.add(chunk)
 
     # -- the stored review ---------------------------------------------------------
@@ -204,13 +211,14 @@ class Stats:
         review and the journal after it, never by rebuilding its engine. Raises
         NotFound, or Conflict for a show that has not started."""
         engine = self.hub.shows.loaded(show_id)
+        row = None
         if engine is None:
             row = await self.hub.journal.show_row(show_id) if len(show_id) <= 32 else None
             if row is None:
                 raise NotFound(f"no show {show_id!r}")
             if row.status != "ended":
                 engine = await self.hub.shows.get(show_id)
-        entry = await self.entry(show_id, engine)
+        entry = await self.entry(show_id, engine, None if row is None else row.last_seq)
         if entry.state is None or entry.state.status == "draft":
             raise Conflict("the show has not started: there is nothing to review yet")
         now = engine.now() if engine is not None else self.hub.shows.clock()

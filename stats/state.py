@@ -23,12 +23,17 @@ from dataclasses import replace
 from live.core.commands import Event, fold
 from live.core.ledger import Ledger
 from live.core.show import ShowState
+from stats.tally import READS
 
 # The audience's events: what the review's state leaves out (the tally counts them).
 AUDIENCE = frozenset({
     "viewer.registered", "viewer.joined", "viewer.left", "viewer.shared", "viewer.muted", "viewers.tick",
     "comment.new", "comment.deleted", "comment.pinned", "platform.received", "flash_sale.stock", "draw.entries",
 })
+
+
+# What neither the tally nor the review's state reads: a long journal's reader asks for them bare.
+UNREAD = AUDIENCE - READS
 
 
 def review_state(state: ShowState) -> ShowState:

@@ -28,6 +28,10 @@ Event = dict[str, Any]
 NO_VIEWER = -1  # an order without a viewer
 NO_SEGMENT = -1  # nothing on air
 FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
+# The event types whose fields a tally reads (it skips every other).
+READS = frozenset({"comment.new", "viewer.joined", "viewer.left", "link.clicked", "viewer.shared",
+                   "viewer.registered", "likes.tick", "flash_sale.claimed", "order.placed", "order.returned",
+                   "segment.changed", "show.started", "show.ended", "show.created"})
 
 
 class Column:

@@ -18,7 +18,7 @@ from live.core.errors import LiveError
 from live.core.show import ShowState
 from stats import stored
 from stats.review import numbers, review
-from stats.state import AUDIENCE, fold_review, review_state
+from stats.state import AUDIENCE, UNREAD, fold_review, review_state
 from stats.tally import Column, Tally
 from tests.live.core.audience_sim import Sim, random_show
 
@@ -172,3 +172,13 @@ def test_a_broken_tally_or_one_at_another_seq_is_never_stored() -> None:
     tally.broken = True
     with pytest.raises(ValueError, match="broken"):
         stored.encode(tally, state)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_what_neither_reads_can_be_read_bare(seed: int) -> None:
+    sim, _ = with_late_orders(random_show(seed))
+    events = stored_journal(sim)
+    bare = [{k: e[k] for k in ("type", "seq", "at")} if e["type"] in UNREAD else e for e in events]
+    assert sum(e["type"] in UNREAD for e in events) > 10
+    assert fold_review(bare) == fold_review(events)
+    assert the_review(fold_review(bare), Tally().add(bare)) == the_review(fold_review(events), Tally().add(events))
