@@ -1,10 +1,18 @@
 """The review endpoints and the ``stats.tick`` publisher: the stats' only I/O.
 
-``Stats`` keeps a ``Tally`` per show (the few most recently used), brought
-up to date before each use from the engine's reconnect history when it holds
-the missing events (they are journaled events, so it is the journal) and
-from the journal otherwise. The review and ``stats.tick`` read the same
-tally with the same ``now``, so they say the same numbers.
+``Stats`` keeps a ``Tally`` and the review's state (``stats.state``) per show
+(the few most recently used), brought up to date before each use from the
+engine's reconnect history when it holds the missing events (they are
+journaled events, so it is the journal) and from the journal otherwise. The
+review and ``stats.tick`` read the same tally with the same ``now``, so they
+say the same numbers.
+
+An ended show's tally and state are stored (``stats.stored``, the
+``tallies`` table) once read, and by the publisher for the ended shows this
+process holds; a review of an ended show this process does not hold reads
+them and the journal after them, and never rebuilds the show's engine. What
+is stored is a cache: missing, behind, unreadable → caught up or rebuilt
+from the journal, never trusted past its seq.
 
 ``Stats.run`` (started by the app's lifespan) looks every POLL_SECONDS for
 live shows followed by staff sockets and sends each one ``stats.tick``
@@ -22,6 +30,7 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +50,7 @@ from live.runtime.hub import Hub
 from stats import stored
 from stats.review import minutes_csv, numbers, review, tick
 from stats.series import series
-from stats.state import UNREAD, fold_review
+from stats.state import UNREAD, ReviewFolding
 from stats.tally import Event, Tally
 
 log = logging.getLogger("stats")
@@ -61,14 +70,30 @@ class Entry:
     tally: Tally
     state: ShowState | None = None
 
-    def add(self, events: list[Event]) -> None:
+    async def add(self, events: list[Event]) -> None:
         """Catch both up with ``events`` (those after ``tally.seq``, in order).
         Raises what ``Tally.add`` or the fold raise; the tally is then broken."""
-        if not events:
-            return
-        self.tally.add(events)
+        if events:
+            await self._add(self._one(events))
+
+    async def add_scanned(self, chunks: AsyncIterator[list[Event]]) -> None:
+        """``add`` for a long read, chunk by chunk (the state folded on one draft)."""
+        await self._add(chunks)
+
+    @staticmethod
+    async def _one(events: list[Event]) -> AsyncIterator[list[Event]]:
+        yield events
+
+    async def _add(self, chunks: AsyncIterator[list[Event]]) -> None:
+        folding = ReviewFolding(self.state)
+        added = False
         try:
-            self.state = fold_review(events, self.state)
+            async for chunk in chunks:
+                self.tally.add(chunk)
+                folding.add(chunk)
+                added = True
+            if added:
+                self.state = folding.state()
         except Exception:
             self.tally.broken = True
             raise
@@ -149,10 +174,9 @@ class Stats:
             if missing <= 0:
                 return
             if missing <= len(history) and history[-1]["seq"] == engine.state.seq:
-                entry.add(list(itertools.islice(history, len(history) - missing, None)))
+                await entry.add(list(itertools.islice(history, len(history) - missing, None)))
                 return
-        async for chunk in self.hub.journal.scan(show_id, after=tally.seq, bare=UNREAD):
-            entry.add(chunk)
+        await entry.add_scanned(self.hub.journal.scan(show_id, after=tally.seq, bare=UNREAD))
 
     # -- the stored review ---------------------------------------------------------
 

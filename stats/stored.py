@@ -21,10 +21,12 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from live.core import snapshot
 from live.core.show import ShowState
@@ -34,7 +36,7 @@ FORMAT = 1  # bump when the layout changes: older blobs are then rebuilt
 MAGIC = b"LIVETALLY"
 _HEAD = struct.Struct(">HI")  # format, crc32 of what follows
 _LEN = struct.Struct(">I")
-_DERIVED = ("_handlers", "_columns")  # rebuilt by Tally() itself
+_DERIVED = ("_handlers", "_columns", "_deferred")  # rebuilt by Tally() itself
 _WIDTHS = (np.uint8, np.uint16, np.uint32)
 
 
@@ -44,6 +46,19 @@ class Unusable(ValueError):
 
 class Unstorable(TypeError):
     """The tally holds a kind of value this module does not know how to store."""
+
+
+def _dumps(value: Any) -> bytes:
+    # json, not orjson: orjson writes NaN as null, and a value must come back as it was
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _loads(raw: bytes) -> Any:
+    # orjson on the read path (the one a reviewer waits for); json reads what orjson refuses
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _attributes() -> list[str]:
@@ -79,6 +94,7 @@ def encode(tally: Tally, state: ShowState) -> bytes:
         raise ValueError("a broken tally is rebuilt, never stored")
     if tally.seq != state.seq:
         raise ValueError(f"the tally is at seq {tally.seq}, the state at {state.seq}")
+    tally.undefer()
     tally.interacted()  # folds the pending interactions into their flags (and their viewers in)
     attrs: dict[str, Any] = {}
     parts: list[bytes] = []
@@ -97,8 +113,9 @@ def encode(tally: Tally, state: ShowState) -> bytes:
         elif isinstance(value, dict) and not all(type(v) is int for v in value.values()):
             raise Unstorable(f"stats.stored stores dicts of ints only: Tally.{name} is not one")
         elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
-            attrs[name] = {"keys": list(value), "values": section(np.fromiter(value.values(), np.int64,
-                                                                                len(value)).tobytes())}
+            # a section of its own, decoded only when the tally grows (a review that reads it does not)
+            attrs[name] = {"keys": section(_dumps(list(value))), "count": len(value),
+                           "values": section(np.fromiter(value.values(), np.int64, len(value)).tobytes())}
         elif isinstance(value, dict) and all(type(k) is int for k in value):
             keys = np.fromiter(value.keys(), np.int64, len(value))
             attrs[name] = {"int_keys": section(keys.tobytes()),
@@ -109,8 +126,7 @@ def encode(tally: Tally, state: ShowState) -> bytes:
             attrs[name] = {"value": value}
         else:
             raise Unstorable(f"stats.stored does not know how to store Tally.{name} ({type(value).__name__})")
-    header = json.dumps({"show_id": state.id, "seq": tally.seq, "tally": attrs, "state": snapshot.dump(state)},
-                        ensure_ascii=False, separators=(",", ":")).encode()
+    header = _dumps({"show_id": state.id, "seq": tally.seq, "tally": attrs, "state": snapshot.dump(state)})
     packed = zlib.compress(header, 1)
     sizes = [len(packed), *(len(p) for p in parts)]
     body = b"".join([_LEN.pack(len(sizes)), *(_LEN.pack(n) for n in sizes), packed, *parts])
@@ -138,12 +154,20 @@ def _sections(blob: bytes) -> tuple[bytes, list[memoryview]]:
     return bytes(out[0]), out[1:]
 
 
+def _ids(keys: memoryview, values: memoryview) -> Callable[[], dict[str, int]]:
+    def load() -> dict[str, int]:
+        return dict(zip(_loads(zlib.decompress(keys)), np.frombuffer(zlib.decompress(values), np.int64).tolist(),
+                        strict=True))
+
+    return load
+
+
 def decode(blob: bytes, show_id: str) -> tuple[Tally, ShowState]:
     """The tally and review state ``encode`` stored; raises Unusable (see the
     module's docstring)."""
     packed, parts = _sections(blob)
     try:
-        header = json.loads(zlib.decompress(packed))
+        header = _loads(zlib.decompress(packed))
         if header["show_id"] != show_id:
             raise Unusable(f"stored for show {header['show_id']!r}, not {show_id!r}")
         attrs = header["tally"]
@@ -161,8 +185,7 @@ def decode(blob: bytes, show_id: str) -> tuple[Tally, ShowState]:
             elif "bytes" in spec:
                 setattr(tally, name, bytearray(raw(spec["bytes"])))
             elif "keys" in spec:
-                values = np.frombuffer(raw(spec["values"]), np.int64).tolist()
-                setattr(tally, name, dict(zip(spec["keys"], values, strict=True)))
+                tally.defer(name, spec["count"], _ids(parts[spec["keys"]], parts[spec["values"]]))
             elif "int_keys" in spec:
                 keys = np.frombuffer(raw(spec["int_keys"]), np.int64).tolist()
                 values = np.frombuffer(raw(spec["values"]), np.int64).tolist()
@@ -174,7 +197,7 @@ def decode(blob: bytes, show_id: str) -> tuple[Tally, ShowState]:
         state = snapshot.load(header["state"])
     except Unusable:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:  # SnapshotMismatch is a ValueError
+    except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:  # SnapshotMismatch, JSON errors: ValueErrors
         raise Unusable(f"the stored review cannot be read: {exc}") from None
     if tally.seq != header["seq"] or state.seq != tally.seq or state.id != show_id:
         raise Unusable("the stored tally and state disagree")

@@ -16,7 +16,7 @@ draws leave them out. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from stats import money
 Event = dict[str, Any]
 NO_VIEWER = -1  # an order without a viewer
 NO_SEGMENT = -1  # nothing on air
+NO_SKU = -1  # an order or a click without a sku
 FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
 # The event types whose fields a tally reads (it skips every other).
 READS = frozenset({"comment.new", "viewer.joined", "viewer.left", "link.clicked", "viewer.shared",
@@ -103,10 +104,13 @@ class Tally:
     open is in ``open_visits`` (viewer index → join time); likes (``like_at``,
     ``like_n``); ``comment_at``, ``share_at``, ``click_at``; orders (``order_at``
     its own time, ``order_qty``, ``order_cents`` hundredths of its total,
-    ``order_viewer`` or NO_VIEWER) and ``returned`` (order index → returned
-    units, capped at the order's); segment changes (``segment_at``,
+    ``order_viewer`` or NO_VIEWER, ``order_sku`` an index of ``skus`` or NO_SKU)
+    and ``returned`` (order index → returned units, capped at the order's);
+    ``click_sku`` beside ``click_at``; segment changes (``segment_at``,
     ``segment_to`` or NO_SEGMENT). ``interacted()``: viewer indexes that liked,
-    commented, shared or claimed."""
+    commented, shared or claimed. A tally read back from the database
+    (``stats.stored``) decodes its id maps (``viewers``, ``order_index``,
+    ``skus``) only when it grows: ``viewer_count()`` says how many viewers."""
 
     def __init__(self) -> None:
         self.seq = 0
@@ -120,8 +124,10 @@ class Tally:
         self.visit_viewer = Column(np.int32)
         self.like_at, self.like_n = _i64(), _i64()
         self.comment_at, self.share_at, self.click_at = _i64(), _i64(), _i64()
+        self.click_sku = Column(np.int32)
         self.order_at, self.order_qty, self.order_cents = _i64(), _i64(), _i64()
-        self.order_viewer = Column(np.int32)
+        self.order_viewer, self.order_sku = Column(np.int32), Column(np.int32)
+        self.skus: dict[str, int] = {}  # sku → index, in the order first met
         self.order_index: dict[str, int] = {}  # order id → row: an order counts once
         self.returned: dict[int, int] = {}
         self.segment_at = _i64()
@@ -130,6 +136,8 @@ class Tally:
         # ids of viewers who liked, commented or shared, indexed when read (a set add is C-fast)
         self._interacting: set[str] = set()
         self.broken = False
+        # id maps a stored tally decodes when it first grows: name → (how many, loader)
+        self._deferred: dict[str, tuple[int, Callable[[], dict[str, int]]]] = {}
         self._columns = [c for c in vars(self).values() if isinstance(c, Column)]
         self._handlers = {
             "likes.tick": self._likes,
@@ -151,12 +159,15 @@ class Tally:
         the tally is then ``broken`` (partly added) and must be rebuilt."""
         if self.broken:
             raise ValueError("this tally is broken: rebuild it")
+        if self._deferred:
+            self.undefer()
         # The hot types are inlined with local names: this loop is the one
         # per-event Python of the stats (10 M events in a long show).
         seq = self.seq
         staff, viewers, open_visits = self.staff, self.viewers, self.open_visits
         interacting = self._interacting.add
         comment_at, share_at, click_at = self.comment_at.append, self.share_at.append, self.click_at.append
+        click_sku, sku_of = self.click_sku.append, self._sku
         visit_join, visit_leave, visit_viewer = (self.visit_join.append, self.visit_leave.append,
                                                  self.visit_viewer.append)
         rare = self._handlers.get
@@ -193,6 +204,7 @@ class Tally:
                     vid = e.get("viewer_id")
                     if vid is None or vid not in staff:
                         click_at(e["at"])
+                        click_sku(sku_of(e.get("sku")))
                 elif kind == "viewer.shared":
                     vid = e["viewer_id"]
                     if vid not in staff:
@@ -215,6 +227,32 @@ class Tally:
             if len(column.buffer) >= FLUSH_AT:
                 column.flush()
         return self
+
+    def defer(self, name: str, count: int, load: Callable[[], dict[str, int]]) -> None:
+        """Leave id map ``name`` (``count`` entries) to ``load`` until the tally grows."""
+        self._deferred[name] = (count, load)
+
+    def undefer(self) -> None:
+        """Decode the id maps left for later (``defer``)."""
+        for name, (count, load) in list(self._deferred.items()):
+            ids = load()
+            if len(ids) != count:
+                raise ValueError(f"the stored {name} hold {len(ids)} ids, not {count}")
+            setattr(self, name, ids)
+            del self._deferred[name]
+
+    def viewer_count(self) -> int:
+        """How many viewers the tally has met (audience or not yet known to be staff)."""
+        deferred = self._deferred.get("viewers")
+        return deferred[0] if deferred is not None else len(self.viewers)
+
+    def _sku(self, sku: Any) -> int:
+        if sku is None:
+            return NO_SKU
+        ix = self.skus.get(sku)
+        if ix is None:
+            ix = self.skus[sku] = len(self.skus)
+        return ix
 
     def _viewer(self, viewer_id: str) -> int:
         ix = self.viewers.get(viewer_id)
@@ -254,7 +292,7 @@ class Tally:
             self.like_at.append(t if (t := e.get("liked_at")) is not None else e["at"])
             self.like_n.append(added)
 
-    def _order(self, order_id: str, at: int, qty: int, cents: int, viewer_id: Any) -> None:
+    def _order(self, order_id: str, at: int, qty: int, cents: int, viewer_id: Any, sku: Any) -> None:
         if order_id in self.order_index or (viewer_id is not None and viewer_id in self.staff):
             return
         ix = None if viewer_id is None else self._viewer(viewer_id)
@@ -263,18 +301,19 @@ class Tally:
         self.order_qty.append(qty)
         self.order_cents.append(cents)
         self.order_viewer.append(NO_VIEWER if ix is None else ix)
+        self.order_sku.append(self._sku(sku))
 
     def _claimed(self, e: Event) -> None:
         vid = e["viewer_id"]
         qty = e["qty"]
-        self._order(e["order_id"], e["at"], qty, money.hundredths(e["price"]) * qty, vid)
+        self._order(e["order_id"], e["at"], qty, money.hundredths(e["price"]) * qty, vid, e.get("sku"))
         if vid not in self.staff:
             self._interact(self._viewer(vid))
 
     def _placed(self, e: Event) -> None:
         at = e.get("placed_at")
         self._order(e["order_id"], e["at"] if at is None else at, e["qty"], money.hundredths(e["amount"]),
-                    e.get("viewer_id"))
+                    e.get("viewer_id"), e.get("sku"))
 
     def _returned(self, e: Event) -> None:
         row = self.order_index.get(e["order_id"])
@@ -288,6 +327,7 @@ class Tally:
     def interacted(self) -> npt.NDArray[np.int32]:
         """Indexes of the audience viewers who liked, commented, shared or claimed, each once."""
         if self._interacting:
+            self.undefer()
             for vid in self._interacting - self.staff:
                 self._interact(self._viewer(vid))
             self._interacting.clear()

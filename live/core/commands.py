@@ -162,20 +162,43 @@ def fold(events: Iterable[Event], state: ShowState | None = None, skip: Containe
     Events whose type is in ``skip`` are left out (their seq still counts):
     ``stats.state`` folds a show without its audience that way. Raises
     NotFound when there is no show (no ``show.created``)."""
-    work = None if state is None else begin(state)
-    seq = None
-    for event in events:
-        seq = event["seq"]
-        if event["type"] not in skip:
-            work = _fold_event(work, event)
-    if work is None:
-        raise NotFound("no such show")
-    if seq is not None and work.seq != seq:
-        # once, not per event: no fold reads the seq, and replacing the state per
-        # event was most of the cost of rebuilding a long show
-        work = replace(work, seq=seq)
-    work.ledger.seal()
-    return work
+    folding = Folding(state, skip)
+    folding.add(events)
+    return folding.state()
+
+
+class Folding:
+    """``fold`` in several calls on one draft: a long journal read chunk by chunk
+    pays one copy of each container it changes, not one per chunk. ``add`` the
+    events in order, then take ``state()`` once."""
+
+    def __init__(self, state: ShowState | None = None, skip: Container[str] = ()) -> None:
+        self._work = None if state is None else begin(state)
+        self._skip = skip
+        self._seq: int | None = None
+
+    def add(self, events: Iterable[Event]) -> None:
+        work, skip = self._work, self._skip
+        try:
+            for event in events:
+                self._seq = event["seq"]
+                if event["type"] not in skip:
+                    work = _fold_event(work, event)
+        finally:
+            self._work = work
+
+    def state(self) -> ShowState:
+        """The state folded so far, sealed. Raises NotFound without ``show.created``."""
+        work = self._work
+        if work is None:
+            raise NotFound("no such show")
+        if self._seq is not None and work.seq != self._seq:
+            # once, not per event: no fold reads the seq, and replacing the state per
+            # event was most of the cost of rebuilding a long show
+            work = replace(work, seq=self._seq)
+        work.ledger.seal()
+        self._work = None
+        return work
 
 
 def _fold_event(state: ShowState | None, event: Event) -> ShowState:
