@@ -59,6 +59,7 @@ POLL_SECONDS = 0.25  # how often the publisher looks (real time)
 TICK_MS = 1_000  # at most one stats.tick a second of the show's clock
 BUDGET = 0.1  # the share of the time a show's ticks may spend computing
 KEEP = 8  # tallies kept (shows reviewed or followed recently)
+COMPACT_CHUNKS = 25  # a long catch-up seals the review state every 25 chunks of the journal (500,000 events)
 STORE_ROUNDS = 20  # every 20 polls (5 s) the reviews of shows that ended since are stored
 
 
@@ -86,12 +87,15 @@ class Entry:
 
     async def _add(self, chunks: AsyncIterator[list[Event]]) -> None:
         folding = ReviewFolding(self.state)
-        added = False
+        added = 0
         try:
             async for chunk in chunks:
                 self.tally.add(chunk)
                 folding.add(chunk)
-                added = True
+                added += 1
+                if added % COMPACT_CHUNKS == 0:  # what the review state drops (claim results…) must not pile up
+                    self.state = folding.state()
+                    folding = ReviewFolding(self.state)
             if added:
                 self.state = folding.state()
         except Exception:

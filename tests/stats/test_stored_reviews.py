@@ -25,7 +25,7 @@ from live.core.recording import parse_recording
 from live.runtime.replay import replay
 from live.runtime.shows import Shows
 from scripts.simulate import ndjson, simulate
-from stats import stored
+from stats import routes, stored
 from stats.review import numbers, review
 from stats.routes import Stats
 from stats.state import review_state
@@ -45,7 +45,7 @@ async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
 class Process:
     """What one server process holds: its engines and its stats (nothing else is shared but the database)."""
 
-    def __init__(self, db: AsyncEngine, clock: FakeClock) -> None:
+    def __init__(self, db: AsyncEngine, clock: FakeClock, chunk: int = 20_000) -> None:
         self.journal = Journal(db)
         self.shows = Shows(self.journal, MemoryBus(), clock, tick=False)
         self.stats = Stats(SimpleNamespace(shows=self.shows, journal=self.journal, bus=MemoryBus()))  # type: ignore[arg-type]
@@ -54,7 +54,7 @@ class Process:
 
         def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
             self.scans.append(after)
-            return scan(show_id, after=after, **kw)
+            return scan(show_id, after=after, chunk=chunk, **kw)
 
         self.journal.scan = counted  # type: ignore[method-assign]
 
@@ -191,3 +191,15 @@ async def test_a_stored_review_that_cannot_be_used_is_rebuilt_from_the_journal(
     assert rebuilt is not None and (rebuilt.format, rebuilt.seq) == (stored.FORMAT, await last_seq(db))
     tally, state = stored.decode(rebuilt.data, SID)
     assert tally.seq == state.seq == await last_seq(db)
+
+
+async def test_a_catch_up_read_in_many_chunks_says_the_same(db: AsyncEngine, clock: FakeClock,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    await imported(db)
+    monkeypatch.setattr(routes, "COMPACT_CHUNKS", 3)  # the review state sealed every 3 chunks of 41 events
+    small = Process(db, clock, chunk=41)
+    try:
+        assert await small.review() == await fresh(db)
+        assert len(await Journal(db).load(SID)) > 41 * 3 * 5
+    finally:
+        await small.close()
