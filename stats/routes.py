@@ -202,6 +202,7 @@ class Stats:
                         or self._stored.get(show_id) == entry.tally.seq):
                     return False
                 seq = entry.tally.seq
+                stored.settle(entry.tally)  # here, so that the thread only reads it (reviews may read it meanwhile)
                 blob = await asyncio.to_thread(stored.encode, entry.tally, entry.state)
                 await self.store.put(show_id, stored.FORMAT, seq, blob, self.hub.shows.clock())
                 self._stored[show_id] = seq

@@ -86,6 +86,19 @@ def _uncolumn(spec: dict[str, Any], raw: bytes, dtype: Any) -> npt.NDArray[Any]:
     return np.frombuffer(raw, dtype=spec["dtype"])
 
 
+def settle(tally: Tally) -> None:
+    """Make everything ``encode`` reads final: the deferred id maps decoded, the
+    pending interactions folded into their flags, every column's appends moved
+    into its array. Call it where the tally is owned (the event loop); then
+    ``encode`` only reads, and may run in another thread beside readers."""
+    tally.undefer()
+    tally.interacted()
+    for name in _attributes():
+        value = getattr(tally, name)
+        if isinstance(value, Column):
+            value.flush()
+
+
 def encode(tally: Tally, state: ShowState) -> bytes:
     """The blob of a tally and the review state at the same seq. Raises
     ValueError for a broken tally or one at another seq than the state,
@@ -94,8 +107,7 @@ def encode(tally: Tally, state: ShowState) -> bytes:
         raise ValueError("a broken tally is rebuilt, never stored")
     if tally.seq != state.seq:
         raise ValueError(f"the tally is at seq {tally.seq}, the state at {state.seq}")
-    tally.undefer()
-    tally.interacted()  # folds the pending interactions into their flags (and their viewers in)
+    settle(tally)
     attrs: dict[str, Any] = {}
     parts: list[bytes] = []
 
