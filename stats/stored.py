@@ -209,7 +209,8 @@ def decode(blob: bytes, show_id: str) -> tuple[Tally, ShowState]:
         state = snapshot.load(header["state"])
     except Unusable:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:  # SnapshotMismatch, JSON errors: ValueErrors
+    # (SnapshotMismatch and JSON errors are ValueErrors)
+    except (KeyError, TypeError, ValueError, IndexError, zlib.error) as exc:
         raise Unusable(f"the stored review cannot be read: {exc}") from None
     if tally.seq != header["seq"] or state.seq != tally.seq or state.id != show_id:
         raise Unusable("the stored tally and state disagree")

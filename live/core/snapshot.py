@@ -25,7 +25,8 @@ _RECORDS: dict[str, type] = {"Product": Product, "Segment": Segment, "Viewer": V
 # Values kept as they are (JSON-ready). ledger: what the engine configures is left out.
 _STATE = tuple(f.name for f in fields(ShowState) if f.name not in ("products", "segments", "ledger"))
 _LEDGER = tuple(f.name for f in fields(Ledger) if f.name not in ("banned", "comment_interval_ms") and f.compare)
-_RECORD_MAPS: dict[str, type] = {"viewers": Viewer, "sales": FlashSale, "draws": Draw, "orders_by_id": Order}  # id → record
+# the ledger's maps of id → record
+_RECORD_MAPS: dict[str, type] = {"viewers": Viewer, "sales": FlashSale, "draws": Draw, "orders_by_id": Order}
 _COMPUTED = ("comments", "comment_index")  # comments as rows; the index is rebuilt from them
 
 

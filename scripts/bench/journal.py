@@ -186,8 +186,10 @@ async def sqlite_floor_run(url: str, events: list[Event], batch: int) -> float:
 
 
 # the shows row of the benchmark's show (columns named: the table grows)
-SHOW_ROW_SQLITE = "INSERT INTO shows (id, title, status, overlay_key, created_at, last_seq) VALUES (?, 'bench', ?, 'k', ?, ?)"
-SHOW_ROW_PG = "INSERT INTO shows (id, title, status, overlay_key, created_at, last_seq) VALUES ($1, 'bench', $2, 'k', $3, $4)"
+SHOW_ROW_SQLITE = ("INSERT INTO shows (id, title, status, overlay_key, created_at, last_seq) "
+                   "VALUES (?, 'bench', ?, 'k', ?, ?)")
+SHOW_ROW_PG = ("INSERT INTO shows (id, title, status, overlay_key, created_at, last_seq) "
+               "VALUES ($1, 'bench', $2, 'k', $3, $4)")
 
 
 def asyncpg_dsn(url: str) -> str:

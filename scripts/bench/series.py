@@ -73,7 +73,8 @@ SHOW = {"show": {"id": SHOW_ID, "title": "压测专场", "currency": "CNY", "tim
         "products": PRODUCTS,
         "segments": [{"kind": "product", "title": f"第{k + 1}段", "sku": ("A1", "B2")[k % 2], "planned_seconds": 900,
                       "talking_points": [], "actions": []} for k in range(SEGMENTS)]}
-SALE = {"id": "fs1", "sku": "A1", "price": "59.90", "stock": 1_000_000, "remaining": 1_000_000, "per_viewer_limit": 1000,
+SALE = {"id": "fs1", "sku": "A1", "price": "59.90", "stock": 1_000_000, "remaining": 1_000_000,
+        "per_viewer_limit": 1000,
         "opens_at": T0, "deadline": T0 + DURATION_MS, "status": "open"}
 
 

@@ -327,7 +327,8 @@ def test_platform_events_count_in_the_minute_of_their_own_time() -> None:
 
 def test_each_counted_order_and_click_keeps_its_sku() -> None:
     events = journal(
-        order(10_000, "o1", "10.00"), {**order(20_000, "o2", "20.00"), "sku": "B2"}, claim(30_000, "a", 1, "5.00", "c1"),
+        order(10_000, "o1", "10.00"), {**order(20_000, "o2", "20.00"), "sku": "B2"},
+        claim(30_000, "a", 1, "5.00", "c1"),
         {**order(40_000, "o3", "1.00", viewer="boss"), "sku": "B2"}, click(50_000), {**click(60_000), "sku": "B2"},
         {**click(61_000, "boss"), "sku": "B2"}, e("link.clicked", 62_000, sku=None, viewer_id=None),
         end=600_000, viewers=("a",), staff=("boss",))

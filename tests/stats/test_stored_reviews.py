@@ -48,7 +48,8 @@ class Process:
     def __init__(self, db: AsyncEngine, clock: FakeClock, chunk: int = 20_000) -> None:
         self.journal = Journal(db)
         self.shows = Shows(self.journal, MemoryBus(), clock, tick=False)
-        self.stats = Stats(SimpleNamespace(shows=self.shows, journal=self.journal, bus=MemoryBus()))  # type: ignore[arg-type]
+        hub: Any = SimpleNamespace(shows=self.shows, journal=self.journal, bus=MemoryBus())
+        self.stats = Stats(hub)
         self.scans: list[int] = []
         scan = self.journal.scan
 
