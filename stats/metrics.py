@@ -52,8 +52,8 @@ def metrics(events: Iterable[Event] | Tally, now: int | None = None, minutes: Se
     minutes = minutes if minutes is not None else series(tally, now)
     interacted_ix = tally.interacted()  # first: it may index viewers met only in likes
     v = minutes.visits
-    watched = np.bincount(v.viewer, weights=(v.until - v.join).astype(np.float64), minlength=len(tally.viewers))
-    seen = np.bincount(v.viewer, minlength=len(tally.viewers)) > 0
+    watched = np.bincount(v.viewer, weights=(v.until - v.join).astype(np.float64), minlength=tally.viewer_count())
+    seen = np.bincount(v.viewer, minlength=tally.viewer_count()) > 0
     dwell_ms = np.sort(watched[seen].astype(np.int64))  # whole ms: the float sums are exact below 2**53
     unique = int(seen.sum())
     visits = len(v.join)

@@ -126,7 +126,7 @@ class Tables:
         sku = np.array([column.get(self.plan.skus[g], -1) if 0 <= g < len(self.plan) else -1
                         for g in a.segment.tolist()], np.int64)
         width = max(1, len(skus))
-        out = np.zeros((len(self.minutes.tally.viewers) + 1) * width, bool)
+        out = np.zeros((self.minutes.tally.viewer_count() + 1) * width, bool)
         if not len(a) or not (sku >= 0).any():
             return out, width
         # stretches: a new one wherever the sku changes or the air has a gap
@@ -216,9 +216,10 @@ class Tables:
 
     def products(self) -> list[dict[str, Any]]:
         plan, tally = self.plan, self.minutes.tally
-        skus = list(plan.products) + sorted(s for s in tally.skus if s not in plan.products)
+        sku_map = tally.sku_map()
+        skus = list(plan.products) + sorted(s for s in sku_map if s not in plan.products)
         order_sku, click_sku = tally.order_sku.array(), tally.click_sku.array()
-        clicks = np.bincount(click_sku[click_sku >= 0], minlength=len(tally.skus))
+        clicks = np.bincount(click_sku[click_sku >= 0], minlength=len(sku_map))
         qty, cents, viewer = tally.order_qty.array(), tally.order_cents.array(), tally.order_viewer.array()
         returned = np.zeros(len(qty), np.int64)
         if tally.returned:
@@ -228,9 +229,9 @@ class Tables:
         reached2 = reached.reshape(-1, width)
         out = []
         for k, sku in enumerate(skus):
-            ix = tally.skus.get(sku, -2)
+            ix = sku_map.get(sku, -2)
             mine = order_sku == ix
-            bought = np.zeros(len(tally.viewers) + 1, bool)
+            bought = np.zeros(tally.viewer_count() + 1, bool)
             bought[viewer[mine & known]] = True
             segs = [i for i in range(len(plan)) if plan.skus[i] == sku]
             b, u = self.airings.of_segments(segs)

@@ -16,7 +16,7 @@ draws leave them out. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,12 @@ Moment = tuple[int, str, str | None, str | None, str | None]
 NO_VIEWER = -1  # an order without a viewer
 NO_SEGMENT = -1  # nothing on air
 NO_SKU = -1  # an order or click without a sku
+# The event types whose fields a tally reads (it skips every other).
+READS = frozenset({"comment.new", "viewer.joined", "viewer.left", "link.clicked", "viewer.shared",
+                   "viewer.registered", "likes.tick", "flash_sale.claimed", "order.placed", "order.returned",
+                   "segment.changed", "show.started", "show.ended", "show.created", "product.pinned",
+                   "product.unpinned", "flash_sale.opened", "flash_sale.closed", "draw.opened", "draw.closed",
+                   "segment.extended"})
 FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
 
 
@@ -52,6 +58,14 @@ class Column:
 
     def __len__(self) -> int:
         return self._n + len(self.buffer)
+
+    def load(self, values: npt.NDArray[Any], ascending: bool) -> None:
+        """Replace the column with ``values`` (a stored column: ``stats.stored``)."""
+        self.buffer.clear()
+        data = np.ascontiguousarray(values, dtype=self.dtype)
+        self._data = data if data.flags.writeable else data.copy()  # a later append may write into it
+        self._n = len(values)
+        self._ascending = ascending
 
     def flush(self) -> None:
         """Move the appended values into the array: as Python ints in a list they
@@ -100,7 +114,10 @@ class Tally:
     ``segment_to`` or NO_SEGMENT). ``interacted()``: viewer indexes that liked,
     commented, shared or claimed. For the review's tables: ``order_sku`` and
     ``click_sku`` (indexes into ``skus``, sku → index; NO_SKU when none), and
-    ``moments``: the rare events that say what happened on air (``Moment``)."""
+    ``moments``: the rare events that say what happened on air (``Moment``).
+    A tally read back from the database (``stats.stored``) decodes its id maps
+    (``viewers``, ``order_index``, ``skus``) only when it grows:
+    ``viewer_count()`` says how many viewers."""
 
     def __init__(self) -> None:
         self.seq = 0
@@ -128,6 +145,8 @@ class Tally:
         self._interacting: set[str] = set()
         self.broken = False
         self._columns = [c for c in vars(self).values() if isinstance(c, Column)]
+        # id maps a stored tally decodes when it first grows: name → (how many, loader)
+        self._deferred: dict[str, tuple[int, Callable[[], dict[str, int]]]] = {}
         self._handlers = {
             "likes.tick": self._likes,
             "flash_sale.claimed": self._claimed,
@@ -155,6 +174,8 @@ class Tally:
         the tally is then ``broken`` (partly added) and must be rebuilt."""
         if self.broken:
             raise ValueError("this tally is broken: rebuild it")
+        if self._deferred:
+            self.undefer()
         # The hot types are inlined with local names: this loop is the one
         # per-event Python of the stats (10 M events in a long show).
         seq = self.seq
@@ -227,6 +248,31 @@ class Tally:
         if ix is None:
             ix = self.viewers[viewer_id] = len(self.viewers)
         return ix
+
+    def defer(self, name: str, count: int, load: Callable[[], dict[str, int]]) -> None:
+        """Leave id map ``name`` (``count`` entries) to ``load`` until the tally grows."""
+        self._deferred[name] = (count, load)
+
+    def undefer(self, only: str | None = None) -> None:
+        """Decode the id maps left for later (``defer``): all, or ``only`` that one."""
+        for name, (count, load) in list(self._deferred.items()):
+            if only is not None and name != only:
+                continue
+            ids = load()
+            if len(ids) != count:
+                raise ValueError(f"the stored {name} hold {len(ids)} ids, not {count}")
+            setattr(self, name, ids)
+            del self._deferred[name]
+
+    def sku_map(self) -> dict[str, int]:
+        """``skus`` (sku → index), decoded if it was left for later (it is small)."""
+        self.undefer("skus")
+        return self.skus
+
+    def viewer_count(self) -> int:
+        """How many viewers the tally has met (audience or not yet known to be staff)."""
+        deferred = self._deferred.get("viewers")
+        return deferred[0] if deferred is not None else len(self.viewers)
 
     def sku_index(self, sku: Any) -> int:
         """The index of ``sku`` in ``skus`` (added when new); NO_SKU for None."""
@@ -328,6 +374,7 @@ class Tally:
     def interacted(self) -> npt.NDArray[np.int32]:
         """Indexes of the audience viewers who liked, commented, shared or claimed, each once."""
         if self._interacting:
+            self.undefer()
             for vid in self._interacting - self.staff:
                 self._interact(self._viewer(vid))
             self._interacting.clear()

@@ -82,7 +82,7 @@ def pg_database() -> Iterator[str]:
         print(f"could not drop test database {name}: {exc!r}")
 
 
-TABLES = ("events", "shows", "staff", "logins", "sessions", "settings")
+TABLES = ("events", "shows", "staff", "logins", "sessions", "settings", "tallies")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

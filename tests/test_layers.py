@@ -30,6 +30,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "live.settings": ("live.core",),
     "overlays": ("live", "overlays"),
     "stats": ("live", "stats"),
+    # the benchmarks drive the whole app in process, as the tests do (the app is made in server.py)
+    "scripts.bench": ("live", "overlays", "stats", "scripts", "server"),
     "scripts": ("live", "overlays", "stats", "scripts"),
 }
 PROJECT = ("live", "overlays", "stats", "scripts", "server")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -55,6 +56,19 @@ events = Table(
     Column("type", String(64), nullable=False),
     Column("at", BigInteger, nullable=False),
     Column("data", Text, nullable=False),
+)
+
+# A cache beside the journal, never the truth: a show's tally and review state
+# as of ``seq`` (stats/stored.py), so an ended show's review reads one row.
+# Rebuilt from the journal whenever missing, behind, of another format or corrupt.
+tallies = Table(
+    "tallies",
+    metadata,
+    Column("show_id", String(32), primary_key=True),
+    Column("format", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 staff = Table(

@@ -11,7 +11,7 @@ event and ``decide`` never changes state itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -156,25 +156,63 @@ def evolve(state: ShowState | None, event: Event) -> ShowState:
     return fold([event], state)
 
 
-def fold(events: Iterable[Event], state: ShowState | None = None) -> ShowState:
+def fold(events: Iterable[Event], state: ShowState | None = None, skip: Container[str] = ()) -> ShowState:
     """The state after ``events`` (a whole journal, from ``None``; or what came
     after ``state``), folded on one draft; ``state`` itself does not change.
-    Raises NotFound when there is no show (no ``show.created``)."""
-    work = None if state is None else begin(state)
-    for event in events:
-        work = _fold(work, event)
-    if work is None:
-        raise NotFound("no such show")
-    work.ledger.seal()
-    return work
+    Events whose type is in ``skip`` are left out (their seq still counts):
+    ``stats.state`` folds a show without its audience that way. Raises
+    NotFound when there is no show (no ``show.created``)."""
+    folding = Folding(state, skip)
+    folding.add(events)
+    return folding.state()
 
 
-def _fold(state: ShowState | None, event: Event) -> ShowState:
-    """Fold one event into a working state (its ledger a draft). Events this
-    version does not know (written by a newer one) change nothing but the seq."""
+class Folding:
+    """``fold`` in several calls on one draft: a long journal read chunk by chunk
+    pays one copy of each container it changes, not one per chunk. ``add`` the
+    events in order, then take ``state()`` once."""
+
+    def __init__(self, state: ShowState | None = None, skip: Container[str] = ()) -> None:
+        self._work = None if state is None else begin(state)
+        self._skip = skip
+        self._seq: int | None = None
+
+    def add(self, events: Iterable[Event]) -> None:
+        work, skip = self._work, self._skip
+        try:
+            for event in events:
+                self._seq = event["seq"]
+                if event["type"] not in skip:
+                    work = _fold_event(work, event)
+        finally:
+            self._work = work
+
+    def state(self) -> ShowState:
+        """The state folded so far, sealed. Raises NotFound without ``show.created``."""
+        work = self._work
+        if work is None:
+            raise NotFound("no such show")
+        if self._seq is not None and work.seq != self._seq:
+            # once, not per event: no fold reads the seq, and replacing the state per
+            # event was most of the cost of rebuilding a long show
+            work = replace(work, seq=self._seq)
+        work.ledger.seal()
+        self._work = None
+        return work
+
+
+def _fold_event(state: ShowState | None, event: Event) -> ShowState:
+    """Fold one event into a working state (its ledger a draft), its seq aside.
+    Events this version does not know (written by a newer one) change nothing."""
     if event["type"] == "show.created":
         return rundown.created(event)
     assert state is not None, "a journal starts with show.created"
-    state = replace(state, seq=event["seq"])
     feature_fold = _FOLDS.get(event["type"])
     return state if feature_fold is None else feature_fold(state, event)
+
+
+def _fold(state: ShowState | None, event: Event) -> ShowState:
+    """Fold one event into a working state, its seq included (what ``decide``
+    reads to number the next events)."""
+    work = _fold_event(state, event)
+    return work if work.seq == event["seq"] else replace(work, seq=event["seq"])

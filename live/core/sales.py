@@ -214,8 +214,6 @@ def fold(state: ShowState, event: Event) -> ShowState:
         sale.claimed[event["viewer_id"]] = sale.claimed.get(event["viewer_id"], 0) + event["qty"]
         sale.orders += 1
         ledger.orders += 1
-        viewer = ledger.own_viewer(event["viewer_id"])
-        viewer.units += event["qty"]
         result = {"ok": True, "order_id": event["order_id"], "sale_id": sale.id, "qty": event["qty"],
                   "price": event.get("price"), "sku": event.get("sku")}
         ledger.put("claims", f"{event['viewer_id']}:{event['request_id']}", result)
@@ -224,7 +222,12 @@ def fold(state: ShowState, event: Event) -> ShowState:
         amount = None if price is None else str(Decimal(price) * event["qty"])
         ledger.put("orders_by_id", event["order_id"], Order(event["order_id"], event.get("sku"), event["qty"], amount,
                                                             event["viewer_id"], at, "claim"))
-        viewer.orders.append({"request_id": event["request_id"], **result})
+        # a claim's viewer is registered first; a fold that leaves the audience out
+        # (stats.state) has no viewers, as order.placed may have none
+        if event["viewer_id"] in ledger.viewers:
+            viewer = ledger.own_viewer(event["viewer_id"])
+            viewer.units += event["qty"]
+            viewer.orders.append({"request_id": event["request_id"], **result})
     elif kind == "flash_sale.stock":
         ledger.put("announced_stock", event["sale_id"], event["remaining"])
     elif kind == "flash_sale.closed":

@@ -48,6 +48,15 @@ class Shows:
         self._engines[show_id] = engine
         return engine
 
+    def loaded(self, show_id: str) -> ShowEngine | None:
+        """The show's engine if this process holds one (and it is not fenced): never rebuilds."""
+        engine = self._engines.get(show_id)
+        return engine if engine is not None and not engine.fenced else None
+
+    def engines(self) -> list[ShowEngine]:
+        """The engines this process holds."""
+        return [e for e in self._engines.values() if not e.fenced]
+
     async def get(self, show_id: str) -> ShowEngine:
         """The show's engine; raises NotFound for an unknown id."""
         engine = self._engines.get(show_id)

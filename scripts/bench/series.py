@@ -41,7 +41,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.bench.journal import asyncpg_dsn, pg_admin, pg_url_from, reset_tables, scratch_url
+from scripts.bench.journal import (
+    SHOW_ROW_PG,
+    SHOW_ROW_SQLITE,
+    asyncpg_dsn,
+    pg_admin,
+    pg_url_from,
+    reset_tables,
+    scratch_url,
+)
 
 SHOW_ID = "bench"
 T0 = 1_700_000_000_000
@@ -57,28 +65,43 @@ FLOOR_SQL = ("SELECT (at - {start}) / 60000 AS minute, type, COUNT(*) FROM event
 # -- the synthetic show ----------------------------------------------------------------------
 
 
+SEGMENTS = 12
+PRODUCTS = [{"sku": sku, "title": title, "list_price": price, "live_price": price, "stock": 1_000_000}
+            for sku, title, price in (("A1", "精华液", "59.90"), ("B2", "面霜", "129.00"))]
+SHOW = {"show": {"id": SHOW_ID, "title": "压测专场", "currency": "CNY", "timezone": "Asia/Shanghai",
+                 "language": "zh-CN"},
+        "products": PRODUCTS,
+        "segments": [{"kind": "product", "title": f"第{k + 1}段", "sku": ("A1", "B2")[k % 2], "planned_seconds": 900,
+                      "talking_points": [], "actions": []} for k in range(SEGMENTS)]}
+SALE = {"id": "fs1", "sku": "A1", "price": "59.90", "stock": 1_000_000, "remaining": 1_000_000,
+        "per_viewer_limit": 1000,
+        "opens_at": T0, "deadline": T0 + DURATION_MS, "status": "open"}
+
+
 def synthetic(n: int, seed: int = 7) -> Any:
     """Journal rows ``(show_id, seq, type, at, data)`` of a 3-hour show of ``n``
-    events, in seq order: a generator (the rows are never all held)."""
+    events, in seq order: a generator (the rows are never all held). The show
+    folds as a real one does (its products, segments and flash sale exist), so
+    the review's state can be built from it too."""
     rng = random.Random(seed)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    show = {"show": {"id": SHOW_ID, "title": "压测专场", "currency": "CNY"}, "products": [], "segments": []}
-    yield (SHOW_ID, 1, "show.created", T0 - 900_000, encode(show))
+    yield (SHOW_ID, 1, "show.created", T0 - 900_000, encode(SHOW))
     yield (SHOW_ID, 2, "show.started", T0, "{}")
     yield (SHOW_ID, 3, "segment.changed", T0, encode({"from": None, "to": 0, "reason": "start"}))
+    yield (SHOW_ID, 4, "flash_sale.opened", T0, encode({"sale": SALE}))
     absent: list[str] = []
     present: list[str] = []
     joined: dict[str, int] = {}
     orders: list[str] = []
-    body = n - 4
+    body = n - 5
     p_like = min(0.2, 43_200 / max(body, 1))  # ≤ 4 likes ticks a second
     p_tick = min(0.1, 21_600 / max(body, 1))  # ≤ 2 viewers ticks a second
     segment_every = max(1, body // 12)
     total_likes = 0
     for i in range(body):
-        seq, at = i + 4, T0 + 1 + i * (DURATION_MS - 2) // body
+        seq, at = i + 5, T0 + 1 + i * (DURATION_MS - 2) // body
         r = rng.random()
-        if i and i % segment_every == 0:
+        if i and i % segment_every == 0 and i // segment_every < SEGMENTS:
             kind, data = "segment.changed", {"from": i // segment_every - 1, "to": i // segment_every, "reason": "next"}
         elif r < p_like and present:
             by = {rng.choice(present): rng.randint(1, 20) for _ in range(rng.randint(1, 5))}
@@ -137,7 +160,7 @@ def synthetic(n: int, seed: int = 7) -> Any:
             else:
                 kind, data = "flash_sale.stock", {"sale_id": "fs1", "remaining": 10, "stock": 100}
         yield (SHOW_ID, seq, kind, at, encode(data))
-    yield (SHOW_ID, n, "show.ended", T0 + DURATION_MS, encode({"from": 11}))
+    yield (SHOW_ID, n, "show.ended", T0 + DURATION_MS, encode({"from": SEGMENTS - 1}))
 
 
 def batches(rows: Any, size: int = CHUNK) -> Any:
@@ -158,7 +181,7 @@ async def write_show(url: str, n: int) -> float:
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
         try:
-            conn.execute("INSERT INTO shows VALUES (?, 'bench', 'ended', 'k', ?, ?)", (SHOW_ID, T0, n))
+            conn.execute(SHOW_ROW_SQLITE, (SHOW_ID, "ended", T0, n))
             for batch in batches(synthetic(n)):
                 conn.execute("BEGIN")
                 conn.executemany("INSERT INTO events (show_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)", batch)
@@ -170,7 +193,7 @@ async def write_show(url: str, n: int) -> float:
 
         conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
-            await conn.execute("INSERT INTO shows VALUES ($1, 'bench', 'ended', 'k', $2, $3)", SHOW_ID, T0, n)
+            await conn.execute(SHOW_ROW_PG, SHOW_ID, "ended", T0, n)
             for batch in batches(synthetic(n)):
                 await conn.copy_records_to_table("events", records=batch,
                                                  columns=["show_id", "seq", "type", "at", "data"])

@@ -17,7 +17,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from live.core.auth import REVIEW, STAFF_ROLES
-from tests.conftest import FakeClock, admin_headers, new_show
+from scripts.simulate import ndjson, simulate
+from server import create_app
+from tests.conftest import FakeClock, admin_headers, make_settings, new_show
 from tests.stats.shows import Exodus, Rush, Spec, draw, recording
 from tests.stats.test_dropoffs import product_segments
 
@@ -188,3 +190,21 @@ def test_a_return_for_an_unknown_order_is_refused_and_the_review_unchanged(clien
     assert error["field"] == "order_id" and "TB-nope" in error["message"]
     after = review(client, live)
     assert after["metrics"] == before["metrics"] and after["metrics"]["returned_units"] == 0
+
+
+def test_an_ended_show_is_reviewed_after_a_restart_without_rebuilding_its_engine(sqlite_url: str,
+                                                                                 clock: FakeClock) -> None:
+    lines, _ = simulate(3, 10, 60)
+    with TestClient(create_app(make_settings(sqlite_url), clock=clock)) as first:
+        r = first.post("/api/shows/import", content=ndjson(lines),
+                       headers={**admin_headers(), "Content-Type": "application/x-ndjson"})
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        answer, table = review(first, sid), first.get(f"/api/shows/{sid}/review.csv", headers=admin_headers())
+        first.portal.call(first.app.state.stats.close)  # type: ignore[union-attr,attr-defined]
+    with TestClient(create_app(make_settings(sqlite_url), clock=clock)) as again:
+        assert review(again, sid) == answer
+        assert again.get(f"/api/shows/{sid}/review.csv", headers=admin_headers()).content == table.content
+        assert again.app.state.hub.shows.loaded(sid) is None  # type: ignore[attr-defined]
+        analyst = staff(again, sid, "analyst")  # (that call needs the show's engine: the write path's business)
+        assert again.get(f"/api/shows/{sid}/review", headers=analyst).json() == answer

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from stats.series import NotStarted, minute_series, per_minute
-from stats.tally import Tally
+from stats.tally import NO_SKU, Tally
 from tests.stats.journal import MIN, T0, claim, click, e, join, journal, leave, likes, order, returned
 
 
@@ -323,3 +323,16 @@ def test_platform_events_count_in_the_minute_of_their_own_time() -> None:
     assert col(events, "likes") == [0, 5, 0]
     assert col(events, "comments") == [0, 1, 0]
     assert col(events, "shares") == [1, 0, 0]
+
+
+def test_each_counted_order_and_click_keeps_its_sku() -> None:
+    events = journal(
+        order(10_000, "o1", "10.00"), {**order(20_000, "o2", "20.00"), "sku": "B2"},
+        claim(30_000, "a", 1, "5.00", "c1"),
+        {**order(40_000, "o3", "1.00", viewer="boss"), "sku": "B2"}, click(50_000), {**click(60_000), "sku": "B2"},
+        {**click(61_000, "boss"), "sku": "B2"}, e("link.clicked", 62_000, sku=None, viewer_id=None),
+        end=600_000, viewers=("a",), staff=("boss",))
+    tally = Tally().add(events)
+    skus = {i: sku for sku, i in tally.skus.items()} | {NO_SKU: None}
+    assert [skus[i] for i in tally.order_sku.array().tolist()] == ["A1", "B2", "A1"]  # the staff order left out
+    assert [skus[i] for i in tally.click_sku.array().tolist()] == ["A1", "B2", None]

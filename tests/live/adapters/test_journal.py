@@ -261,3 +261,26 @@ async def test_scan_reads_the_journal_chunk_by_chunk_in_order(journal: Journal) 
         async for first in scan:
             assert [e["seq"] for e in first] == [1, 2, 3, 4]
             break
+
+
+async def test_events_of_bare_types_come_without_their_fields(journal: Journal) -> None:
+    first = {"type": "show.created", "seq": 1, "at": T0, "show": {"id": "s1", "title": "t"}, "products": [],
+             "segments": []}
+    await journal.create_show("s1", "t", "ov_1", first)
+    await journal.append("s1", [{"type": "viewers.tick", "seq": 2, "at": T0 + 1, "now": 3, "peak": 4},
+                                {"type": "likes.tick", "seq": 3, "at": T0 + 2, "added": 1, "total": 1, "_by": {}}])
+    assert await journal.load("s1", bare={"viewers.tick"}) == [
+        first, {"type": "viewers.tick", "seq": 2, "at": T0 + 1},
+        {"type": "likes.tick", "seq": 3, "at": T0 + 2, "added": 1, "total": 1, "_by": {}}]
+    chunks = [c async for c in journal.scan("s1", chunk=2, bare={"viewers.tick"})]
+    assert [e for c in chunks for e in c] == await journal.load("s1", bare={"viewers.tick"})
+    assert (await journal.load("s1"))[1]["now"] == 3
+
+
+async def test_a_row_the_fast_decoder_refuses_is_read_all_the_same(journal: Journal) -> None:
+    first = {"type": "show.created", "seq": 1, "at": T0, "show": {"id": "s1", "title": "t"}, "products": [],
+             "segments": []}
+    await journal.create_show("s1", "t", "ov_1", first)
+    await journal.append("s1", [{"type": "x.future", "seq": 2, "at": T0, "big": 2**70, "odd": float("inf")}])
+    [_, event] = await journal.load("s1")
+    assert (event["big"], event["odd"]) == (2**70, float("inf"))
