@@ -53,6 +53,25 @@ class Plan:
             products={p.sku: (p.title, p.live_price) for p in state.products},
         )
 
+    @staticmethod
+    def of_review(body: dict[str, Any], language: str) -> Plan:
+        """The plan as a review ``body`` names it (its segment rows and its
+        products' titles), for saying the review's sentences in ``language``
+        (``stats.review.in_language``). The body has no product price; no
+        sentence needs one (a drop-off's causes carry the prices shown)."""
+        show, rows = body["show"], body["segments"]
+        return Plan(
+            language=language,
+            currency=str(show["currency"]),
+            ended=show["status"] == "ended",
+            kinds=tuple(r["kind"] for r in rows),
+            titles=tuple(r["title"] for r in rows),
+            skus=tuple(r["sku"] for r in rows),
+            planned_ms=np.array([r["planned_seconds"] * 1000 for r in rows], np.int64),
+            extended_seconds=tuple(r["extended_seconds"] for r in rows),
+            products={p["sku"]: (p["title"], "") for p in body["products"]},
+        )
+
     def __len__(self) -> int:
         return len(self.kinds)
 

@@ -23,6 +23,10 @@ SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD
 
 
 def price_text(price: str, currency: str) -> str:
+    """A decimal amount with its currency, thousands grouped ("¥12,775.00", "1,393 JPY")."""
+    whole, dot, cents = price.partition(".")
+    if whole.lstrip("-").isdigit():
+        price = f"{int(whole):,}{dot}{cents}"
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{price}" if symbol else f"{price} {currency}"
 

@@ -2,8 +2,10 @@
 
 One chart is ``n`` slots along x (minutes, or segments), each value drawn at
 its slot's middle: lines (a left or a right axis), bars, bands (a run of
-slots shaded and labelled: the segment on air) and marks (a slot flagged: a
-drop-off, a peak). Every text in the markup is escaped, so a segment titled
+slots shaded and labelled: the segment on air), marks (a slot or a run of
+slots flagged: a drop-off, a peak; their labels stacked in rows so that
+neighbours do not overwrite each other) and curves (points at any x, in
+slots from the left edge: a segment's retention from when it began). Every text in the markup is escaped, so a segment titled
 ``<script>`` is text; colours are presentation attributes, never ``style``
 (the page's Content-Security-Policy allows one style sheet and no inline
 style). Elements carry ``data-`` attributes (``data-chart``, ``data-points``,
@@ -17,11 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH, HEIGHT = 720, 230
-LEFT, RIGHT, TOP, BOTTOM = 52, 52, 30, 30
+WIDTH, HEIGHT = 720, 236
+LEFT, RIGHT, TOP, BOTTOM = 52, 52, 36, 30  # the bands' labels sit above the plot, under the title
 BAND_FILLS = ("#eef3fb", "#fbf3e8")
 MARK = "#c62828"
 MAX_X_LABELS = 12
+MARK_ROWS = 3  # label rows for marks close together
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,15 @@ class Band:
 class Mark:
     at: int
     label: str
+    last: int | None = None  # a run of slots: at … last
+
+
+@dataclass(frozen=True)
+class Curve:
+    name: str
+    points: Sequence[tuple[float, float]]  # (x in slots from the left edge, value)
+    color: str
+    label: str = ""  # said at its last point, when there is room
 
 
 def _attr(value: object) -> str:
@@ -108,8 +120,9 @@ def _clip(text: str, pixels: float) -> str:
 
 
 def chart(name: str, title: str, n: int, *, lines: Sequence[Line] = (), bars: Sequence[Bars] = (),
-          bands: Sequence[Band] = (), marks: Sequence[Mark] = (), x_labels: Sequence[str] | None = None,
-          x_title: str = "", empty: str = "—", y_format: Callable[[float], str] = count_label,
+          bands: Sequence[Band] = (), marks: Sequence[Mark] = (), curves: Sequence[Curve] = (),
+          x_labels: Sequence[str] | None = None, x_title: str = "", empty: str = "—",
+          y_range: tuple[float, float] | None = None, y_format: Callable[[float], str] = count_label,
           right_format: Callable[[float], str] = count_label, width: int = WIDTH, height: int = HEIGHT) -> str:
     """One chart as an ``<svg>`` element (see the module's docstring). With no
     slot or no value at all it says ``empty`` in the frame (``data-empty``)."""
@@ -117,7 +130,8 @@ def chart(name: str, title: str, n: int, *, lines: Sequence[Line] = (), bars: Se
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{_attr(name)}" '
             f'viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{_attr(title)}" '
             f'font-size="11" font-family="inherit">'), f"<title>{escape(title)}</title>"]
-    values = [v for s in lines for v in s.values] + [v for b in bars for v in b.values]
+    values = ([v for s in lines for v in s.values] + [v for b in bars for v in b.values]
+              + [v for c in curves for _, v in c.points])
     out.append(f'<text x="{LEFT}" y="16" font-size="13" font-weight="600" fill="#222">{escape(title)}</text>')
     if n <= 0 or not values:
         out.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>')
@@ -129,9 +143,10 @@ def chart(name: str, title: str, n: int, *, lines: Sequence[Line] = (), bars: Se
     def x(i: float) -> float:
         return LEFT + (i + 0.5) * slot
 
-    left_vals = [v for s in lines if s.axis == "left" for v in s.values] + [v for b in bars for v in b.values]
+    left_vals = ([v for s in lines if s.axis == "left" for v in s.values] + [v for b in bars for v in b.values]
+                 + [v for c in curves for _, v in c.points])
     right_vals = [v for s in lines if s.axis == "right" for v in s.values]
-    lo, hi, step = scale(min(left_vals, default=0.0), max(left_vals, default=0.0))
+    lo, hi, step = scale(*(y_range or (min(left_vals, default=0.0), max(left_vals, default=0.0))))
 
     def y(v: float, bottom: float = lo, top: float = hi) -> float:
         return TOP + ph - (v - bottom) / (top - bottom) * ph
@@ -146,7 +161,7 @@ def chart(name: str, title: str, n: int, *, lines: Sequence[Line] = (), bars: Se
                    f'fill="{BAND_FILLS[i % 2]}"/>')
         label = _clip(band.label, bw - 4)
         if label:
-            out.append(f'<text x="{_num(bx + 2)}" y="{TOP + 11}" fill="#555" font-size="10">{escape(label)}</text>')
+            out.append(f'<text x="{_num(bx + 2)}" y="{TOP - 4}" fill="#555" font-size="10">{escape(label)}</text>')
         out.append("</g>")
     # grid and the left axis
     ticks = round((hi - lo) / step)
@@ -192,16 +207,20 @@ def chart(name: str, title: str, n: int, *, lines: Sequence[Line] = (), bars: Se
                    f'points="{pts}" fill="none" stroke="{s.color}" stroke-width="1.8" stroke-linejoin="round"/>')
         if len(s.values) == 1:  # one point is no line: a dot
             out.append(f'<circle cx="{_num(x(0))}" cy="{_num(y(s.values[0], bottom, top))}" r="3" fill="{s.color}"/>')
-    # marks over everything
-    for m in marks:
-        if not 0 <= m.at < n:
+    # curves: points anywhere along x, each with its label at its end when there is room
+    for c in curves:
+        xy = [(LEFT + min(max(px, 0.0), n) * slot, y(min(max(v, lo), hi))) for px, v in c.points]
+        if not xy:
             continue
-        mx = x(m.at)
-        out.append(f'<g class="mark" data-slot="{m.at}"><title>{escape(m.label)}</title>'
-                   f'<line x1="{_num(mx)}" x2="{_num(mx)}" y1="{TOP}" y2="{TOP + ph}" stroke="{MARK}" '
-                   f'stroke-width="1.2" stroke-dasharray="3 2"/>'
-                   f'<circle cx="{_num(mx)}" cy="{TOP + 3}" r="3" fill="{MARK}"/>'
-                   f'<text x="{_num(mx + 4)}" y="{TOP + 22}" fill="{MARK}" font-size="10">{escape(_clip(m.label, 90))}</text></g>')
+        out.append(f'<polyline class="curve" data-series="{_attr(c.name)}" data-points="{len(xy)}" '
+                   f'points="{" ".join(f"{_num(a)},{_num(b)}" for a, b in xy)}" fill="none" stroke="{c.color}" '
+                   f'stroke-width="1.6" stroke-linejoin="round"/>')
+        (x0, _), (x1, y1) = xy[0], xy[-1]
+        if c.label and x1 - x0 >= _width(c.label) * 0.9:  # under its end (a falling curve comes from above)
+            ly = y1 + 12 if y1 + 12 <= TOP + ph - 2 else y1 - 5
+            out.append(f'<text x="{_num(x1 - 2)}" y="{_num(ly)}" text-anchor="end" '
+                       f'fill="{c.color}" font-size="10">{escape(c.label)}</text>')
+    out += _marks(marks, n, slot, pw, ph)
     # legend, when there is more than one series
     series = [(b.name, b.color) for b in bars] + [(s.name, s.color) for s in lines]
     if len(series) > 1:
@@ -212,6 +231,39 @@ def chart(name: str, title: str, n: int, *, lines: Sequence[Line] = (), bars: Se
                        f'<text x="{_num(lx + 13)}" y="17" fill="#333">{escape(label)}</text>')
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/></svg>')
     return "".join(out)
+
+
+def _marks(marks: Sequence[Mark], n: int, slot: float, pw: float, ph: float) -> list[str]:
+    """The marks over everything: a run shaded, a dashed line at its middle, its
+    label in the first of MARK_ROWS rows where it overlaps no other (then the
+    least used row), to the line's left where the right edge is too near."""
+    out: list[str] = []
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(MARK_ROWS)]
+    for m in sorted(marks, key=lambda m: m.at):
+        last = m.at if m.last is None else m.last
+        if not 0 <= m.at < n:
+            continue
+        last = min(max(last, m.at), n - 1)
+        left, right = LEFT + m.at * slot, LEFT + (last + 1) * slot
+        mx = (left + right) / 2
+        label = _clip(m.label, 110)
+        wide = _width(label) * 0.9  # font-size 10
+        before = mx + 4 + wide > LEFT + pw
+        gap = 8  # kept clear between labels in a row
+        span = (mx - 4 - wide, mx) if before else (mx, mx + 4 + wide)
+        row = next((r for r in range(MARK_ROWS) if all(span[1] + gap < a or span[0] > b + gap for a, b in taken[r])),
+                   min(range(MARK_ROWS), key=lambda r: len(taken[r])))
+        taken[row].append(span)
+        anchor = ' text-anchor="end"' if before else ""
+        out.append(f'<g class="mark" data-slot="{m.at}" data-last="{last}"><title>{escape(m.label)}</title>'
+                   f'<rect x="{_num(left)}" y="{TOP}" width="{_num(right - left)}" height="{ph}" fill="{MARK}" '
+                   f'fill-opacity="0.1"/>'
+                   f'<line x1="{_num(mx)}" x2="{_num(mx)}" y1="{TOP}" y2="{TOP + ph}" stroke="{MARK}" '
+                   f'stroke-width="1.2" stroke-dasharray="3 2"/>'
+                   f'<circle cx="{_num(mx)}" cy="{TOP + 3}" r="3" fill="{MARK}"/>'
+                   f'<text x="{_num(mx - 4 if before else mx + 4)}" y="{TOP + 12 + 12 * row}" fill="{MARK}" '
+                   f'font-size="10"{anchor}>{escape(label)}</text></g>')
+    return out
 
 
 def runs(segments: Sequence[int | None]) -> list[tuple[int, int, int]]:

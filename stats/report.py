@@ -4,11 +4,15 @@
 (with its ``benchmark`` and ``previous``) through ``templates/review.html``:
 the metrics beside the benchmark and the previous shows, the charts
 (``stats.charts``, inline SVG), drop-offs, peaks, the product and segment
-tables and the recommendations, in English or Chinese. The page loads
-nothing: no script at all, one inline style sheet (allowed by its hash in
-``csp()``), no font or image from anywhere. jinja2 escapes every text; the
-charts escape their own. Fields another part of the review has not filled
-(yet) are shown as empty, never an error.
+tables (``stats.page_tables``: the columns an operator reads, each labelled
+and explained) and the recommendations, in English or Chinese. The review's
+sentences (its drop-offs' notes, its recommendations) are said in the page's
+language by the functions that said them in the show's
+(``stats.review.in_language``), not translated. The page loads nothing: no
+script at all, one inline style sheet (allowed by its hash in ``csp()``), no
+font or image from anywhere. jinja2 escapes every text; the charts escape
+their own. A review without the analysis (no drop-offs, segments…) shows
+those parts as empty, never an error.
 """
 
 from __future__ import annotations
@@ -16,11 +20,8 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -28,17 +29,16 @@ from markupsafe import Markup
 from stats import charts
 from stats.benchmarks import METRICS
 from stats.i18n_page import strings
+from stats.page_tables import Context, clock, duration, fmt, local, local_time, money_text, percent, table, zone
+from stats.review import in_language
+
+__all__ = ["clock", "csp", "duration", "fmt", "money_text", "page", "percent"]
 
 TEMPLATES = Environment(loader=FileSystemLoader([Path(__file__).parent / "templates"]),
                         autoescape=select_autoescape(["html"]))
 CSS = (Path(__file__).parent / "templates" / "review.css").read_text(encoding="utf-8")
-SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
-PRODUCT_COLUMNS = ("sku", "title", "planned_seconds", "aired_seconds", "viewers_start", "viewers_at_start",
-                   "viewers_end", "viewers_at_end", "clicks", "orders", "units", "gmv", "conversion",
-                   "returned_units")
-SEGMENT_COLUMNS = ("index", "title", "kind", "planned_seconds", "actual_seconds", "overrun_seconds",
-                   "retention_change", "interactions_per_minute")
-RATIO_KEYS = ("conversion", "share_lost", "retention_change")
+ANALYSIS = ("drop_offs", "drop_off_baseline", "conversion_peaks", "segments", "products", "recommendations")
+RETENTION_COLORS = ("#1f5fbf", "#e07a00", "#2e8b57", "#8e44ad", "#c0392b", "#16a085", "#7f6000")
 
 
 def csp() -> str:
@@ -48,67 +48,7 @@ def csp() -> str:
             "form-action 'none'; frame-ancestors 'none'")
 
 
-# -- formatting ------------------------------------------------------------------
-
-
-def zone(name: str | None) -> Any:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def local_time(ms: int | None, tz: Any, with_date: bool = True) -> str:
-    if ms is None:
-        return "—"
-    return datetime.fromtimestamp(ms / 1000, tz).strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
-
-
-def duration(seconds: float | None, t: dict[str, str]) -> str:
-    if seconds is None:
-        return "—"
-    sign, total = ("−" if seconds < 0 else ""), float(abs(seconds))
-    if total < 60:
-        return sign + t["unit_s"].format(s=f"{total:.0f}" if total >= 10 or total.is_integer() else f"{total:.1f}")
-    whole = round(total)
-    if whole < 3600:
-        return sign + t["unit_min"].format(m=whole // 60, s=f"{whole % 60:02d}")
-    return sign + t["unit_h"].format(h=whole // 3600, m=f"{whole % 3600 // 60:02d}")
-
-
-def percent(x: float) -> str:
-    return f"{x * 100:.1f} %"
-
-
-def money_text(value: Any, currency: str) -> str:
-    try:
-        d = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    exponent = d.as_tuple().exponent
-    places = max(0, -exponent) if isinstance(exponent, int) else 2
-    number = f"{d:,.{places}f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{number}" if symbol else f"{number} {currency}"
-
-
-def fmt(value: Any, kind: str, t: dict[str, str], currency: str) -> str:
-    """A value as the page shows it; ``—`` for none."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if kind == "money":
-        return money_text(value, currency)
-    if not isinstance(value, (int, float)):
-        return str(value)
-    if kind == "ratio":
-        return percent(value)
-    if kind == "seconds":
-        return duration(value, t)
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}"
-    return f"{int(value):,}"
+# -- the parts -------------------------------------------------------------------
 
 
 def vs(change: float | None, better: str) -> tuple[str, str]:
@@ -118,64 +58,6 @@ def vs(change: float | None, better: str) -> tuple[str, str]:
     good = change >= 0 if better == "higher" else change <= 0
     text = ("+" if change > 0 else "−" if change < 0 else "±") + f"{abs(change) * 100:.0f} %"
     return text, ("good" if good else "bad") if change != 0 else ""
-
-
-def local(text: Any, lang: str) -> str:
-    """A text a data file or the analysis gives plain or by language."""
-    if isinstance(text, dict):
-        return str(text.get(lang) or text.get("en") or text.get("text") or next(iter(text.values()), ""))
-    return "" if text is None else str(text)
-
-
-def kind_of(key: str) -> str:
-    if key in METRICS:
-        return METRICS[key][0]
-    if key.endswith("_seconds"):
-        return "seconds"
-    if key == "gmv" or key.endswith("_gmv"):
-        return "money"
-    if key in RATIO_KEYS or key.endswith("_rate"):
-        return "ratio"
-    return "plain"
-
-
-# -- the parts -------------------------------------------------------------------
-
-
-def segment_label(seg: Any, titles: Sequence[str]) -> str:
-    """``#2 Serum`` for a segment given as an index or as ``{index, title, sku}``."""
-    if isinstance(seg, dict):
-        index, title = seg.get("index"), seg.get("title")
-    else:
-        index, title = seg, None
-    if not isinstance(index, int):
-        return "—" if title is None else str(title)
-    if title is None and 0 <= index < len(titles):
-        title = titles[index]
-    return f"#{index + 1}" + (f" {title}" if title else "")
-
-
-def cell(key: str, value: Any, t: dict[str, str], currency: str, titles: Sequence[str]) -> str:
-    if key == "segment":
-        return segment_label(value, titles)
-    if key == "index" and isinstance(value, int):
-        return f"#{value + 1}"
-    if key == "note":
-        return local(value, t.get("_lang", "en")) or "—"
-    return fmt(value, kind_of(key), t, currency)
-
-
-def table(rows: Any, preferred: Sequence[str], t: dict[str, str], currency: str,
-          titles: Sequence[str]) -> dict[str, Any]:
-    """``{"head": [...], "rows": [[...]]}``: the preferred columns that some row
-    has, in order, then any other plain column (by its name)."""
-    rows = [r for r in rows or [] if isinstance(r, dict)]
-    keys = [k for k in preferred if any(k in r for r in rows)]
-    for r in rows:
-        keys += [k for k, val in r.items() if k not in keys and not isinstance(val, (dict, list))]
-    head = [t.get(f"col_{k}", k.replace("_", " ")) for k in keys]
-    body = [[cell(k, r.get(k), t, currency, titles) for k in keys] for r in rows]
-    return {"head": head, "rows": body, "keys": keys}
 
 
 def metric_rows(review: dict[str, Any], t: dict[str, str], currency: str) -> list[dict[str, Any]]:
@@ -199,19 +81,51 @@ def metric_rows(review: dict[str, Any], t: dict[str, str], currency: str) -> lis
     return out
 
 
-def chart_svgs(review: dict[str, Any], t: dict[str, str], titles: Sequence[str]) -> list[Markup]:
+def mark_runs(rows: Any, count_key: str, label: str) -> list[charts.Mark]:
+    """One mark per run of consecutive flagged minutes, labelled with the run's total."""
+    found = sorted((r["minute"], r.get(count_key) or 0) for r in rows or []
+                   if isinstance(r, dict) and isinstance(r.get("minute"), int))
+    out: list[tuple[int, int, int]] = []
+    for minute, k in found:
+        if out and minute <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(minute, out[-1][1]), out[-1][2] + k)
+        else:
+            out.append((minute, minute, k))
+    return [charts.Mark(a, label.format(n=f"{k:,}"), last=b) for a, b, k in out]
+
+
+def retention_curves(segs: list[dict[str, Any]], start: int | None, t: dict[str, str],
+                     ctx: Context) -> list[charts.Curve]:
+    """Each aired segment's retention curve on the show's timeline: from 100 % when
+    it first went on air, one point a minute into it, the last at its end."""
+    out: list[charts.Curve] = []
+    for s in segs:
+        curve, began = s.get("retention_curve") or [], s.get("started_at")
+        if not curve or began is None or start is None:
+            continue
+        at = (began - start) / 60_000
+        span = ((s.get("ended_at") or began) - began) / 60_000
+        xs = [at + min(k, span) for k in range(len(curve))]
+        xs[-1] = at + min(len(curve) - 1, span)
+        label = percent(float(curve[-1]), t)
+        out.append(charts.Curve(ctx.segment(s.get("index")), list(zip(xs, map(float, curve), strict=True)),
+                                RETENTION_COLORS[len(out) % len(RETENTION_COLORS)], label=label))
+    return out
+
+
+def chart_svgs(review: dict[str, Any], t: dict[str, str], ctx: Context) -> list[Markup]:
     minutes = [m for m in review.get("minutes") or [] if isinstance(m, dict)]
     n = len(minutes)
 
     def col(key: str) -> list[float]:
         return [float(m.get(key) or 0) for m in minutes]
 
-    bands = [charts.Band(a, b, segment_label(seg, titles)) for a, b, seg in charts.runs([m.get("segment") for m in minutes])]
-    drops = [charts.Mark(d["minute"], t["drop_mark"].format(n=d.get("viewers_lost", "?")))
-             for d in review.get("drop_offs") or [] if isinstance(d, dict) and isinstance(d.get("minute"), int)]
-    peaks = [charts.Mark(p["minute"], t["peak_mark"].format(n=p.get("orders", "?")))
-             for p in review.get("conversion_peaks") or [] if isinstance(p, dict) and isinstance(p.get("minute"), int)]
+    bands = [charts.Band(a, b, ctx.segment(seg)) for a, b, seg in charts.runs([m.get("segment") for m in minutes])]
+    drops = mark_runs(review.get("drop_offs"), "viewers_lost", t["drop_mark"])
+    peaks = mark_runs(review.get("conversion_peaks"), "orders", t["peak_mark"])
     empty = t["no_data"]
+    segs = [s for s in review.get("segments") or [] if isinstance(s, dict)]
+    curves = retention_curves(segs, (review.get("show") or {}).get("started_at"), t, ctx)
     out = [
         charts.chart("viewers", t["chart_viewers"], n, lines=[charts.Line(t["series_viewers"], col("concurrent"), "#1f5fbf")],
                      bands=bands, marks=drops, x_title=t["minute"], empty=empty),
@@ -221,15 +135,10 @@ def chart_svgs(review: dict[str, Any], t: dict[str, str], titles: Sequence[str])
                      bands=bands, x_title=t["minute"], empty=empty),
         charts.chart("orders", t["chart_orders"], n, bars=[charts.Bars(t["series_orders"], col("orders"), "#f08c00")],
                      bands=bands, marks=peaks, x_title=t["minute"], empty=empty),
+        charts.chart("retention", t["chart_retention"], n if curves else 0, curves=curves, bands=bands,
+                     x_title=t["minute"], empty=empty, y_range=(0.0, 1.0),
+                     y_format=charts.percent_label),
     ]
-    segs = [s for s in review.get("segments") or [] if isinstance(s, dict)]
-    retention = [float(s["retention_change"]) if isinstance(s.get("retention_change"), (int, float)) else 0.0
-                 for s in segs]
-    has_retention = any(isinstance(s.get("retention_change"), (int, float)) for s in segs)
-    labels = [segment_label(s.get("index", i), titles).split(" ")[0] for i, s in enumerate(segs)]
-    out.append(charts.chart("retention", t["chart_retention"], len(segs) if has_retention else 0,
-                            bars=[charts.Bars(t["series_retention"], retention, "#2e8b57", negative_color="#c62828")],
-                            x_labels=labels, x_title=t["segment_n"], empty=empty, y_format=charts.percent_label))
     return [Markup(svg) for svg in out]  # built by stats.charts, which escapes every text
 
 
@@ -239,7 +148,9 @@ def page(review: dict[str, Any], lang: str, *, titles: Sequence[str] = (), links
     show's segment titles by index (the bands' labels when the review's
     segments do not say); ``links``: the language switch and downloads (off
     in an exported file)."""
-    t = {**strings(lang), "_lang": lang}
+    if all(k in review for k in ANALYSIS):
+        review = in_language(review, lang)
+    t = strings(lang)
     show = review.get("show") or {}
     currency = str((review.get("metrics") or {}).get("currency") or show.get("currency") or "CNY")
     tz = zone(show.get("timezone"))
@@ -250,27 +161,28 @@ def page(review: dict[str, Any], lang: str, *, titles: Sequence[str] = (), links
             while len(seg_titles) <= s["index"]:
                 seg_titles.append("")
             seg_titles[s["index"]] = str(s["title"])
+    products = {str(p["sku"]): str(p.get("title") or p["sku"]) for p in review.get("products") or []
+                if isinstance(p, dict) and p.get("sku")}
+    ctx = Context(t, lang, currency, tz, started, seg_titles, products)
     bench = review.get("benchmark")
     previous = review.get("previous") or {}
-    drop_cols = ("minute", "at", "viewers_lost", "share_lost", "segment", "segment_overrun_seconds", "note")
-    peak_cols = ("minute", "at", "orders", "conversion", "segment", "flash_sale", "draw")
-
-    def times(rows: Any) -> list[dict[str, Any]]:
-        return [{**r, "at": local_time(r.get("at"), tz, with_date=False)} for r in rows or [] if isinstance(r, dict)]
-
-    t_time = {**t, "col_at": t["col_time"]}
+    metrics = metric_rows(review, t, currency)
+    rate = (review.get("drop_off_baseline") or {}).get("leaves_per_viewer_minute")
     context = {
         "lang": lang, "t": t, "show": show, "live": show.get("status") == "live", "links": links,
         "started": local_time(started, tz), "ended": local_time(ended, tz) if ended else None,
         "as_of": local_time(as_of, tz),
         "so_far": t["so_far"].format(time=local_time(as_of, tz)),
         "duration": duration(None if started is None or as_of is None else (as_of - started) / 1000, t),
-        "metrics": metric_rows(review, t, currency),
-        "charts": chart_svgs(review, t, seg_titles),
-        "drop_offs": table(times(review.get("drop_offs")), drop_cols, t_time, currency, seg_titles),
-        "peaks": table(times(review.get("conversion_peaks")), peak_cols, t_time, currency, seg_titles),
-        "products": table(review.get("products"), PRODUCT_COLUMNS, t, currency, seg_titles),
-        "segments": table(review.get("segments"), SEGMENT_COLUMNS, t, currency, seg_titles),
+        "metrics": metrics,
+        "bench_columns": any(m["median"] != "—" or m["top"] != "—" for m in metrics),
+        "previous_columns": any(m["previous"] != "—" for m in metrics),
+        "charts": chart_svgs(review, t, ctx),
+        "drop_offs": table("drop_offs", review.get("drop_offs"), ctx),
+        "drop_offs_about": "" if rate is None else t["dropoffs_about"].format(rate=percent(rate, t)),
+        "peaks": table("peaks", review.get("conversion_peaks"), ctx),
+        "products": table("products", review.get("products"), ctx),
+        "segments": table("segments", review.get("segments"), ctx),
         "recommendations": [x for x in (local(r, lang) for r in review.get("recommendations") or []) if x],
         "bench": bench,
         "bench_about": None if not bench else t["benchmark_about"].format(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from live.core.show import ShowState
 from stats.advice import recommendations
 from stats.airings import Airings, OnAir, Plan
+from stats.causes import note
 from stats.dropoffs import drop_offs, exposure
 from stats.metrics import metrics
 from stats.peaks import conversion_peaks
@@ -76,6 +77,19 @@ def review(state: ShowState, minutes: Series, figures: dict[str, Any]) -> dict[s
         "segments": segments,
         "recommendations": recommendations(plan, state.status, figures, drops, baseline, peaks, segments, products),
     }
+
+
+def in_language(body: dict[str, Any], language: str) -> dict[str, Any]:
+    """``body`` (a review) with its sentences said in ``language`` (``en`` or
+    ``zh-CN``): each drop-off's ``note``, from its ``causes``, and the
+    ``recommendations``, by the same functions as ``review`` from the body's
+    own fields, so a page in another language than the show's says the same
+    things in its own words. The rest (the show's own titles too) is as it was."""
+    plan = Plan.of_review(body, language)
+    drops = [{**d, "note": note(plan, d["causes"])} for d in body["drop_offs"]]
+    said = recommendations(plan, body["show"]["status"], body["metrics"], drops, body["drop_off_baseline"],
+                           body["conversion_peaks"], body["segments"], body["products"])
+    return {**body, "drop_offs": drops, "recommendations": said}
 
 
 def tick(minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:

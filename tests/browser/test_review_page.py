@@ -1,8 +1,10 @@
-"""The review page in a real browser, in both languages: a simulated show
-imported and opened with an analyst's login, its charts drawn with its data,
-nothing fetched but the page, no policy violation, and printed to PDF on A4.
-Screenshots: /tmp/review-en.png, /tmp/review-zh.png (and /tmp/review-full.png,
-a review with every analysis field)."""
+"""The review page in a real browser, in both languages: a simulated Chinese
+show with a planted exodus, over-run and flash-sale rush imported and opened
+with an analyst's login, its charts drawn with its data and its drop-offs and
+peaks marked, nothing fetched but the page, no policy violation, printed to
+PDF on A4; its tables as wide as A4's printable width at most, in print and
+at a laptop's width. Screenshots: /tmp/review-en.png, /tmp/review-zh.png
+(and /tmp/review-full.png, the English page at a laptop's width)."""
 
 from __future__ import annotations
 
@@ -13,20 +15,23 @@ from typing import Any
 
 import pytest
 
-from scripts.simulate import ndjson, simulate
+from scripts.simulate import ndjson
 from stats import report
 from tests.browser.test_control_panel import api, staff_link
 from tests.conftest import ADMIN, LiveServer
-from tests.stats.reviews import TITLES, analysed, base, minutes
+from tests.stats.reviews import planted, planted_show
+from tests.stats.shows import recording
 from tests.waiting import CEILING, CEILING_MS
 
 pytestmark = pytest.mark.browser
 
 A4_POINTS = (595.3, 841.9)
+# A4's printable width in CSS pixels: 210 mm less the @page margins (11 mm each side), 96 px an inch
+PRINTABLE_PX = (210 - 22) / 25.4 * 96
 
 
 def imported(server: LiveServer) -> str:
-    lines, _ = simulate(seed=11, minutes=30, viewers=150)
+    lines = recording(planted_show("zh-CN"))
     req = urllib.request.Request(server.url + "/api/shows/import", data=ndjson(lines), method="POST",
                                  headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/x-ndjson"})
     with urllib.request.urlopen(req, timeout=CEILING) as r:
@@ -80,6 +85,9 @@ def test_the_review_opens_draws_its_charts_and_prints_on_a4(browser: Any, live_s
     assert page.locator('svg[data-chart="viewers"] g.band').count() >= 5  # the rundown's segments
     assert page.locator('svg[data-chart="interactions"] polyline').count() == 2
     assert page.locator('svg[data-chart="orders"] rect.bar').count() > 0
+    assert page.locator('svg[data-chart="viewers"] g.mark').count() >= 1  # the planted exodus
+    assert page.locator('svg[data-chart="orders"] g.mark').count() >= 1  # the flash-sale rush
+    assert page.locator('svg[data-chart="retention"] polyline.curve').count() >= 5
     assert page.locator('[data-testid="metrics"] tr[data-metric="unique_viewers"]').count() == 1
     page.screenshot(path=shot, full_page=True)
     pages = pdf_pages(page.pdf(format="A4", print_background=True))
@@ -105,19 +113,48 @@ def test_the_control_panel_opens_it(browser: Any, live_server: LiveServer) -> No
     assert review.url.endswith(f"/shows/{sid}/review")
 
 
-def test_a_full_review_draws_its_drop_offs_and_peaks(browser: Any) -> None:
-    rows = minutes([12, 40, 65, 70, 38, 36, 41, 45, 44, 30], orders=[0, 0, 1, 2, 0, 0, 7, 3, 1, 0],
-                   segments=[0, 0, 1, 1, 1, 2, 2, 2, 3, 3])
-    body = analysed(base(rows, language="zh-CN"))
+def overflowing(page: Any) -> list[str]:
+    """The tables (and the page) wider than the window, by how much."""
+    found: list[str] = page.evaluate("""() => {
+        const width = document.documentElement.clientWidth, out = [];
+        for (const t of document.querySelectorAll('table')) {
+            const right = t.getBoundingClientRect().right;
+            if (right > width + 0.5 || t.scrollWidth > t.clientWidth + 0.5) out.push(`${t.dataset.testid}: ${right}`);
+        }
+        if (document.documentElement.scrollWidth > width) out.push(`page: ${document.documentElement.scrollWidth}`);
+        return out;
+    }""")
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_tables_fit_a4_in_print_and_a_laptop_screen(browser: Any, lang: str) -> None:
+    body = planted("zh-CN")
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    page.set_content(report.page(body, lang))
+    assert overflowing(page) == []
+    if lang == "en":
+        page.screenshot(path="/tmp/review-full.png", full_page=True)
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": int(PRINTABLE_PX), "height": 1100})
+    assert overflowing(page) == []
+    assert page.locator('[data-testid="segments"] th').count() == 13
+    pages = pdf_pages(page.pdf(format="A4", print_background=True))
+    assert 2 <= len(pages) <= 6 and all(abs(w - A4_POINTS[0]) < 2 for w, _ in pages)
+
+
+def test_a_planted_show_draws_its_drop_offs_peaks_and_retention(browser: Any) -> None:
+    body = planted("zh-CN")
     page = browser.new_context(viewport={"width": 1000, "height": 1300}).new_page()
-    page.set_content(report.page(body, "zh-CN", titles=TITLES))
-    drop = page.locator('svg[data-chart="viewers"] g.mark')
-    assert drop.count() == 1 and drop.get_attribute("data-slot") == "4"  # 70 → 38
-    assert page.locator('svg[data-chart="orders"] g.mark').get_attribute("data-slot") == "6"
-    bars = page.locator('svg[data-chart="retention"] rect.bar')
-    assert bars.count() == 4 and (bars.nth(0).bounding_box() or {}).get("height", 0) > 1
-    assert page.locator('[data-testid="drop-offs"] tbody tr').count() == 1
-    assert page.locator('[data-testid="recommendations"] li').nth(1).inner_text() == \
-        "<script>alert(1)</script> stays text."
-    page.screenshot(path="/tmp/review-full.png", full_page=True)
-    assert all(abs(w - A4_POINTS[0]) < 2 for w, _ in pdf_pages(page.pdf(format="A4")))
+    page.set_content(report.page(body, "en"))
+    drops = page.locator('svg[data-chart="viewers"] g.mark')
+    assert drops.count() == 2  # minute 13, and minutes 39–41 as one run
+    assert [drops.nth(i).get_attribute("data-slot") for i in range(2)] == ["13", "39"]
+    first = min(p["minute"] for p in body["conversion_peaks"])
+    assert page.locator('svg[data-chart="orders"] g.mark').first.get_attribute("data-slot") == str(first)
+    curves = page.locator('svg[data-chart="retention"] polyline.curve')
+    assert curves.count() == len([s for s in body["segments"] if s["retention_curve"]])
+    heights = [(curves.nth(i).bounding_box() or {}).get("height", 0) for i in range(curves.count())]
+    assert sorted(heights)[len(heights) // 2] > 40  # the curves are drawn tall, not flattened by any one segment
+    assert page.locator('[data-testid="drop-offs"] tbody tr').count() == len(body["drop_offs"])
+    assert page.locator('[data-testid="recommendations"] li').count() == len(body["recommendations"])

@@ -1,15 +1,19 @@
-"""Review bodies for the page and chart tests: a small show's review by hand,
-and the analysis fields (drop-offs, peaks, products, segments,
-recommendations, gpm, uv_value) added to any review, derived from its own
-minutes, as the analysis part of the review names them (DESIGN.md 6.3)."""
+"""Review bodies for the page and chart tests: a small show's review by hand
+(``base``: show, metrics and minutes only, for the edges), and the review
+``review()`` makes of a simulated show with a planted exodus, flash-sale rush
+and over-run (``planted``), its product and segment titles in Latin letters
+(one with markup) so that any Chinese on a page comes from the page itself."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from stats.review import numbers, review
+from stats.tally import Tally
+from tests.stats.shows import Exodus, Overrun, Rush, Show, Spec, draw, journal, state_of
+
 T0 = 1_700_000_000_000  # 2023-11-14 22:13:20 UTC; 06:13 in Shanghai
 MIN = 60_000
-TITLES = ["预热 Warm-up", "Serum <b>精华</b>", "Cream & more", "收尾 Wrap-up"]
 
 
 def minutes(concurrent: list[int], orders: list[int] | None = None, segments: list[int | None] | None = None,
@@ -47,44 +51,28 @@ def base(rows: list[dict[str, Any]], status: str = "ended", language: str = "en"
     }
 
 
-def segment_of(i: int) -> dict[str, Any]:
-    return {"index": i, "title": TITLES[i] if i < len(TITLES) else f"segment {i}", "sku": "A1" if i == 1 else None}
+PRODUCT_NAMES = ["Serum <b>30ml</b>", "Cream & more", "Night mask", "Gift set", "Lip tint", "Toner"]
+OTHER_NAMES = {"warmup": "Warm-up", "interaction": "Q&A and draw", "break": "Break", "closing": "Wrap-up"}
 
 
-def analysed(review: dict[str, Any]) -> dict[str, Any]:
-    """``review`` with the analysis fields, drawn from its minutes: the worst
-    minute for leaves is its one drop-off, the best for orders its one peak."""
-    rows = review["minutes"]
-    out = dict(review)
-    lossy = [r for r in rows[:-1] if r["leaves"] > 0]
-    if lossy:
-        worst = max(lossy, key=lambda r: r["leaves"])
-        before = rows[worst["minute"] - 1]["concurrent"] if worst["minute"] else worst["concurrent"]
-        out["drop_offs"] = [{"minute": worst["minute"], "at": worst["at"], "viewers_lost": worst["leaves"],
-                             "share_lost": round(worst["leaves"] / max(before, 1), 4),
-                             "segment": segment_of(worst["segment"]), "segment_overrun_seconds": 120,
-                             "note": "price reveal <i>¥199</i>"}]
-    else:
-        out["drop_offs"] = []
-    sold = [r for r in rows if r["orders"] > 0]
-    out["conversion_peaks"] = [] if not sold else [
-        {"minute": best["minute"], "at": best["at"], "orders": best["orders"],
-         "conversion": round(best["orders"] / max(best["concurrent"], 1), 4), "segment": segment_of(best["segment"]),
-         "flash_sale": "fs7", "draw": None} for best in [max(sold, key=lambda r: r["orders"])]]
-    segs = sorted({r["segment"] for r in rows if r["segment"] is not None})
-    out["segments"] = []
-    for i in segs:
-        mine = [r for r in rows if r["segment"] == i]
-        first = mine[0]["concurrent"] or 1
-        out["segments"].append({"index": i, "title": segment_of(i)["title"], "planned_seconds": 600,
-                                "actual_seconds": 60 * len(mine), "overrun_seconds": 60 * len(mine) - 600,
-                                "retention_change": round((mine[-1]["concurrent"] - first) / first, 4),
-                                "interactions_per_minute": round(sum(r["likes"] + r["comments"] for r in mine)
-                                                                 / len(mine), 2)})
-    out["products"] = [{"sku": "A1", "title": "Serum 30ml", "planned_seconds": 600, "aired_seconds": 720,
-                        "viewers_start": 40, "viewers_end": 31, "clicks": 12, "orders": 5, "units": 6,
-                        "gmv": "1194.00", "conversion": 0.125, "returned_units": 1}]
-    out["recommendations"] = ["Serum lost 18 % of viewers in its first 4 minutes; it ran 6 minutes over plan.",
-                              "<script>alert(1)</script> stays text."]
-    out["metrics"] = {**review["metrics"], "gpm": "11.61", "uv_value": "11.61"}
-    return out
+def planted_show(language: str = "zh-CN", seed: int = 91) -> Show:
+    """A 40-minute show of about 900 viewers: an exodus during its second product,
+    a flash-sale rush in its third, its fourth over-running by 5 minutes and
+    losing viewers after its planned end; a warm-up whose audience more than doubles."""
+    spec = Spec(seed=seed, minutes=40, viewers=900, interactions=0.1, language=language)
+    products = [i for i, s in enumerate(draw(spec).segments) if s["kind"] == "product"]
+    show = draw(Spec(**{**spec.__dict__, "effects": (
+        Exodus(products[1], share=0.35), Rush(products[2], share=0.2), Overrun(products[3], over=300, hazard=0.15))}))
+    names = {}
+    for p, name in zip(show.products, PRODUCT_NAMES, strict=False):
+        names[p["sku"]] = p["title"] = name
+    for seg in show.segments:
+        seg["title"] = names[seg["sku"]] if seg["sku"] else OTHER_NAMES[seg["kind"]]
+    return show
+
+
+def planted(language: str = "zh-CN") -> dict[str, Any]:
+    """The review of ``planted_show(language)``, as ``GET …/review`` has it."""
+    events = journal(planted_show(language))
+    minutes, figures = numbers(Tally().add(events), None)
+    return review(state_of(events), minutes, figures)

@@ -7,7 +7,23 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from stats.charts import Band, Bars, Line, Mark, chart, nice, runs, scale
+from stats.charts import (
+    BOTTOM,
+    HEIGHT,
+    LEFT,
+    RIGHT,
+    TOP,
+    WIDTH,
+    Band,
+    Bars,
+    Curve,
+    Line,
+    Mark,
+    chart,
+    nice,
+    runs,
+    scale,
+)
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -59,6 +75,47 @@ def test_marks_flag_their_minute_with_a_label() -> None:
     (line,) = root.iter(f"{NS}polyline")
     mark_x = float(next(marks[0].iter(f"{NS}line")).attrib["x1"])
     assert mark_x == pytest.approx(points(line)[3][0], abs=0.1)  # at minute 3's point
+
+
+def mark_groups(root: ET.Element) -> list[ET.Element]:
+    return [g for g in root.iter(f"{NS}g") if g.attrib.get("class") == "mark"]
+
+
+def test_a_mark_over_a_run_shades_its_minutes_with_its_line_in_the_middle() -> None:
+    root = parsed(chart("v", "V", 10, lines=[Line("v", [5] * 10, "#000")], marks=[Mark(3, "−30 viewers", last=5)]))
+    (mark,) = mark_groups(root)
+    assert (mark.attrib["data-slot"], mark.attrib["data-last"]) == ("3", "5")
+    shade = mark.find(f"{NS}rect")
+    assert shade is not None
+    slot = (WIDTH - LEFT - RIGHT) / 10
+    assert float(shade.attrib["x"]) == pytest.approx(LEFT + 3 * slot, abs=0.1)
+    assert float(shade.attrib["width"]) == pytest.approx(3 * slot, abs=0.1)
+    line = mark.find(f"{NS}line")
+    assert line is not None and float(line.attrib["x1"]) == pytest.approx(LEFT + 4.5 * slot, abs=0.1)
+
+
+def test_marks_close_together_put_their_labels_in_different_rows() -> None:
+    root = parsed(chart("v", "V", 40, lines=[Line("v", [5] * 40, "#000")],
+                        marks=[Mark(10, "−60 viewers"), Mark(11, "−37 viewers"), Mark(30, "−20 viewers")]))
+    rows = [float(t.attrib["y"]) for g in mark_groups(root) for t in g.iter(f"{NS}text")]
+    assert rows[0] != rows[1] and rows[2] == rows[0]  # the far one takes the first row again
+    near_end = parsed(chart("v", "V", 40, lines=[Line("v", [5] * 40, "#000")], marks=[Mark(39, "−60 viewers")]))
+    (label,) = (t for g in mark_groups(near_end) for t in g.iter(f"{NS}text"))
+    assert label.attrib.get("text-anchor") == "end"  # to the line's left, inside the frame
+
+
+def test_curves_are_drawn_at_their_own_x_on_the_given_range() -> None:
+    root = parsed(chart("r", "Retention", 10, curves=[Curve("#1", [(2.0, 1.0), (3.0, 0.5), (4.5, 0.25)], "#00f",
+                                                            label="25 %")], y_range=(0.0, 1.0)))
+    (curve,) = (p for p in root.iter(f"{NS}polyline") if p.attrib.get("class") == "curve")
+    slot, plot = (WIDTH - LEFT - RIGHT) / 10, HEIGHT - TOP - BOTTOM
+    want = [(LEFT + 2 * slot, TOP), (LEFT + 3 * slot, TOP + plot / 2), (LEFT + 4.5 * slot, TOP + plot * 0.75)]
+    assert [c for p in points(curve) for c in p] == pytest.approx([c for p in want for c in p], abs=0.1)
+    assert "25 %" in [t.text for t in root.iter(f"{NS}text")]
+    # a value beyond the range is drawn at its edge, never outside the frame
+    over = parsed(chart("r", "R", 4, curves=[Curve("x", [(0.0, 1.0), (1.0, 1.9)], "#000")], y_range=(0.0, 1.0)))
+    (line,) = over.iter(f"{NS}polyline")
+    assert min(y for _, y in points(line)) == pytest.approx(TOP)
 
 
 def test_an_empty_series_says_so() -> None:

@@ -4,6 +4,7 @@ live show; and the control panel's link to it."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -13,8 +14,11 @@ from starlette.testclient import TestClient
 from live.core.auth import REVIEW, STAFF_ROLES
 from tests.conftest import FakeClock, admin_headers, new_show
 from tests.stats.appshows import bearer, command, ended_show, staff
+from tests.stats.reviews import planted_show
+from tests.stats.shows import recording
 
 ADMIN = admin_headers()
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
 def page(client: TestClient, sid: str, headers: dict[str, str] | None = None, query: str = "") -> Any:
@@ -113,3 +117,27 @@ def test_the_page_names_the_benchmark_and_its_sources(client: TestClient, clock:
     assert "nmg-ql.com/10732.html" in html  # the dwell figure's source, by name
     assert "There is no earlier ended show to compare with." in html
 
+
+
+def said(html: str) -> list[str]:
+    """The recommendations as the page shows them."""
+    found = re.search(r'data-testid="recommendations">(.*?)</ol>', html, re.DOTALL)
+    assert found, "no recommendations"
+    return re.findall(r"<li>(.*?)</li>", found[1])
+
+
+def test_the_english_page_of_a_chinese_show_says_its_sentences_in_english(client: TestClient) -> None:
+    lines = recording(planted_show("zh-CN"))  # its product and segment titles in Latin letters
+    r = client.post("/api/shows/import", content="\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode(),
+                    headers={"Content-Type": "application/x-ndjson", **ADMIN})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    body = client.get(f"/api/shows/{sid}/review", headers=ADMIN).json()
+    assert body["drop_offs"] and all(CJK.search(s) for s in body["recommendations"])  # the API: the show's language
+    english = page(client, sid, query="?lang=en").text
+    assert len(said(english)) == len(body["recommendations"])
+    assert [s for s in said(english) if CJK.search(s)] == []
+    notes = re.findall(r'<td class="text">([^<]*)</td></tr>', english.split('data-testid="drop-offs"')[1]
+                       .split("</table>")[0])
+    assert len(notes) == len(body["drop_offs"]) and not [n for n in notes if CJK.search(n)]
+    assert all(CJK.search(s) for s in said(page(client, sid).text))  # its own language: Chinese
