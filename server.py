@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,16 +28,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from live.adapters.accounts import Accounts, kept_secret
-from live.adapters.bus import open_bus
+from live.adapters.broker import open_broker
+from live.adapters.bus import MemoryBus, open_bus
 from live.adapters.db import open_database
-from live.adapters.journal import Journal
+from live.adapters.journal import FencingError, Journal
 from live.core.auth import hash_token
 from live.core.compliance import parse_word_list
 from live.core.demo import DEMO
 from live.core.errors import LiveError
 from live.core.failures import describe
+from live.core.session import CLOSE_RESTART
 from live.core.show import parse_show_config
+from live.runtime.fleet import FleetShows
 from live.runtime.hub import Hub
+from live.runtime.node import Node
 from live.runtime.shows import Shows
 from live.settings import Settings
 
@@ -107,6 +113,31 @@ async def print_links(hub: Hub) -> None:
     announce("")
 
 
+def open_shows(settings: Settings, journal: Journal, bus: MemoryBus, clock: Any, **options: Any) -> Shows:
+    """The registry of shows: this process's alone, or, with REDIS_URL, shared
+    with the other processes through Redis (``FleetShows``)."""
+    if settings.redis_url is None:
+        return Shows(journal, bus, clock, **options)
+    node = Node(open_broker(settings.redis_url, timeout=settings.forward_timeout_ms / 1000),
+                prefix=settings.redis_prefix, timeout=settings.forward_timeout_ms / 1000,
+                stream_length=settings.stream_length)
+    return FleetShows(journal, bus, clock, node, lease_ms=settings.lease_ms, **options)
+
+
+DRAIN_SECONDS = 3.0  # how long a graceful shutdown waits for the sockets to close
+
+
+async def drain(hub: Hub) -> None:
+    """A graceful shutdown, before the server closes anything: hand this process's
+    shows over (scaled mode), then close every socket with 1012 and a reason, so
+    clients reconnect (to another process) with their last seq at once."""
+    await hub.shows.handover()
+    if hub.bus.close_all(CLOSE_RESTART, "server restarting: reconnect"):
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while hub.open_sockets and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+
 def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Starlette:
     settings = settings or Settings.from_env()
     public_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
@@ -131,8 +162,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         banned = parse_word_list(banned_path.read_text(encoding="utf-8"))
         accounts = Accounts(engine, clock, admin_hash)
         hub = Hub(
-            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned,
-                        comment_interval_ms=settings.comment_interval_ms),
+            shows=open_shows(settings, journal, bus, clock, secret=secret.encode(), banned=banned,
+                             comment_interval_ms=settings.comment_interval_ms),
             journal=journal,
             accounts=accounts,
             bus=bus,
@@ -147,6 +178,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             clicks_per_minute=settings.clicks_per_minute,
             interactions_per_minute=settings.interactions_per_minute,
         )
+        hub.shows.start()
         resumed = await hub.shows.load_live()
         if resumed:
             log.info("resumed %d live show(s) from the journal: %s", len(resumed), ", ".join(resumed))
@@ -154,8 +186,11 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         # The first start: the admin token was just made, or there is no show yet.
         first_start = generated_admin is not None or no_shows
         if settings.demo and no_shows:
-            await plan_demo(hub)
-            await import_past_demo(hub)
+            try:
+                await plan_demo(hub)
+                await import_past_demo(hub)
+            except FencingError:
+                pass  # several processes started on an empty database: another one planned it
         app.state.hub = hub
         if generated_admin is not None:
             announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")
@@ -165,12 +200,13 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
         stats, publisher = start_stats(hub)
         app.state.stats = stats
+        app.state.drain = lambda: drain(hub)
         try:
             yield {"hub": hub, "stats": stats}
         finally:
             publisher.cancel()
             await asyncio.gather(publisher, return_exceptions=True)
-            await hub.shows.close()
+            await hub.shows.close()  # in the scaled mode: hands the shows over, if drain did not
             await bus.close()
             await engine.dispose()
 
@@ -330,17 +366,44 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    import uvicorn
+class DrainingServer(uvicorn.Server):
+    """uvicorn, but a graceful shutdown (SIGTERM, Ctrl+C) first stops listening and
+    runs the app's ``drain`` (hand the shows over, close the sockets with 1012
+    and a reason), and only then lets uvicorn close what is left."""
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for listening in getattr(self, "servers", []):
+            listening.close()
+        drain = getattr(self.config.app.state, "drain", None)
+        if drain is not None and not self.force_exit:
+            try:
+                await asyncio.wait_for(drain(), DRAIN_SECONDS + 5)
+            except Exception as exc:  # noqa: BLE001 - the shutdown goes on whatever failed
+                log.error("draining failed: %s", describe(exc))
+        await super().shutdown(sockets)
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A socket bound with SO_REUSEPORT: every process that binds the same port so
+    gets its share of new connections from the kernel (LIVE_REUSE_PORT=1)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     keep_secrets_out_of_logs()
     app = create_app(replace(settings, print_links=True))
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
-    uvicorn.run(app, **uvicorn_options(settings))
-    sys.exit(0)
+    bus = f"redis, keys {settings.redis_prefix}*" if settings.redis_url else "memory"
+    announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: {bus})")
+    server = DrainingServer(uvicorn.Config(app, **uvicorn_options(settings)))
+    server.run(sockets=[reuse_port_socket(settings.host, settings.port)] if settings.reuse_port else None)
+    sys.exit(0 if server.started else 3)
 
 
 if __name__ == "__main__":

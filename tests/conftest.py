@@ -26,6 +26,7 @@ from tests.waiting import CEILING, wait_until
 
 ADMIN = "test-admin-token"
 PG_URL = os.environ.get("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("LIVE_REQUIRE_SERVICES") == "1"
 
 

@@ -75,3 +75,11 @@ class TooLarge(LiveError):
 class RateLimited(LiveError):
     status = 429
     code = "RATE_LIMITED"
+
+
+class Unavailable(LiveError):
+    """503: a service the answer needs did not answer in time (the scaled mode:
+    the show's owner, or Redis); nothing is known to be written. Try again."""
+
+    status = 503
+    code = "UNAVAILABLE"

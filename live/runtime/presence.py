@@ -39,6 +39,12 @@ class Presence:
             self.pending_likes[viewer_id] = self.pending_likes.get(viewer_id, 0) + accepted
         return accepted
 
+    def add_counted(self, likes: dict[str, int]) -> None:
+        """Likes another process already counted (and held to the rate) for this tick."""
+        for vid, n in likes.items():
+            if n > 0:
+                self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
+
     def opened(self, viewer_id: str) -> bool:
         """A socket opened; returns False when it resumes a visit within the grace period."""
         self.sockets[viewer_id] = self.sockets.get(viewer_id, 0) + 1
@@ -68,6 +74,5 @@ class Presence:
 
     def restore(self, likes: dict[str, int], left: dict[str, int]) -> None:
         """Give back what a tick took but could not journal."""
-        for vid, n in likes.items():
-            self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
+        self.add_counted(likes)
         self.leaving.update(left)
