@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             await engine.dispose()
 
     from live.http.api import routes as api_routes
+    from live.http.health import routes as health_routes
     from live.http.interactions import routes as interaction_routes
     from live.http.links import routes as link_routes
     from live.http.panel import routes as panel_routes
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from stats.routes import start as start_stats
 
     routes = [
+        *health_routes,
         *recording_routes,  # before api_routes: /api/shows/import is not a show id
         *api_routes,
         *shop_routes,

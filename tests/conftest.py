@@ -91,7 +91,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on both twins: a new SQLite file, or an emptied PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'live.db'}"
-    url: str = request.getfixturevalue("pg_database")
+    return emptied(request.getfixturevalue("pg_database"))
+
+
+def emptied(url: str) -> str:
+    """The session's PostgreSQL database with every table emptied; returns its URL."""
     name = url.rsplit("/", 1)[1]
 
     async def truncate() -> None:

@@ -203,6 +203,9 @@ class Connection:
         try:
             # Subscribed first, so nothing published from here on is lost;
             # the session skips what the snapshot or the catch-up already holds.
+            # (The show's engine here may have been replaced meanwhile: the
+            # catch-up reads the one now publishing.)
+            await self.current()
             await self._catch_up(last_seq)
             tasks = [
                 asyncio.ensure_future(self._send_loop(sub)),

@@ -243,6 +243,13 @@ class ShowEngine:
             self._commit(fold(extra, self.state), extra, max(self.last_at, extra[-1]["at"]))
         self.unsure = False
 
+    async def resync(self) -> None:
+        """Fold (and publish) whatever the journal holds past this state: another
+        writer appended to it (the scaled mode: the owner before this one, once
+        more before it stepped down). Raises whatever the journal raises."""
+        async with self.lock:
+            await self._catch_up_with_journal()
+
     async def missed(self, after: int, limit: int | None = None) -> list[Event] | None:
         """Events after seq ``after`` for a reconnecting client, in order; or None
         when they are more than ``limit`` (default REPLAY) or ``after`` is not a
@@ -358,6 +365,10 @@ class ShowEngine:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        while self._queue:  # never decided: their callers hear so rather than wait forever
+            _, future = self._queue.popleft()
+            if not future.done():
+                future.set_exception(FencingError(f"show {self.show_id}'s writer stopped"))
 
     async def _tick_loop(self) -> None:
         next_at = time.monotonic()

@@ -37,7 +37,7 @@ from typing import Any
 from live.adapters.broker import BrokerDown, Fields
 from live.adapters.bus import MemoryBus
 from live.adapters.journal import FencingError, Journal
-from live.core.commands import Event, fold
+from live.core.commands import VISIBILITY, Event, fold
 from live.core.errors import LiveError, NotFound, Unavailable
 from live.core.failures import describe
 from live.runtime.engine import HISTORY, TICK_SECONDS, ShowEngine
@@ -62,6 +62,7 @@ class FleetShows(Shows):
         self._sockets: dict[str, dict[str, int]] = {}  # show → viewer → sockets open in this process
         self._remote: dict[str, dict[str, dict[str, int]]] = {}  # owned show → node → viewer → sockets there
         self._dirty: dict[str, set[str]] = {}  # followed show → viewers whose count its owner has yet to hear
+        self._missing: dict[str, float] = {}  # node → since when its heartbeat is missing (monotonic)
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = False
         node.handlers.update(submit=self._serve_submit, audience=self._serve_audience)
@@ -128,15 +129,34 @@ class FleetShows(Shows):
 
     async def _load_as(self, show_id: str, token: str | None) -> ShowEngine:
         try:
-            old = self._engines.get(show_id)
-            engine = await self._resolve(show_id, old, token)
-            if old is not None and old is not engine:
-                old.fenced = True  # sockets holding it ask for the new one
-                await old.stop()
-            self._engines[show_id] = engine
+            engine = await self._resolve(show_id, self._engines.get(show_id), token)
+            await self._install(engine)
             return engine
         finally:
             self._loading.pop(show_id, None)
+
+    async def _install(self, engine: ShowEngine) -> None:
+        """Make ``engine`` the show's here; the one it replaces is marked (sockets
+        holding it ask for the new one) and stopped. The events the new one was
+        rebuilt with but the old one never held (written while the show moved,
+        or while Redis was down) go to this process's sockets first: the new
+        engine commits nothing until they have."""
+        old = self._engines.get(engine.show_id)
+        if old is engine:
+            return
+        async with engine.lock:
+            self._engines[engine.show_id] = engine
+            if old is None:
+                return
+            old.fenced = True
+            if engine.state.seq > old.state.seq:
+                gap = await engine.missed(old.state.seq)
+                if gap is None:
+                    log.warning("show %s: %d events past this process's sockets", engine.show_id,
+                                engine.state.seq - old.state.seq)
+                else:
+                    self.bus.publish(engine.show_id, [e for e in gap if VISIBILITY.get(e["type"]) != "internal"])
+        await old.retire()  # what it had queued fails (409 NOT_OWNER) instead of waiting forever
 
     async def _resolve(self, show_id: str, old: ShowEngine | None, token: str | None) -> ShowEngine:
         if len(show_id) > 32 or (old is None and await self.journal.show_row(show_id) is None):
@@ -172,6 +192,9 @@ class FleetShows(Shows):
         except BaseException:
             await self._let_go(show_id, token)
             raise
+        # Installed before it commits anything: a socket catching up meanwhile must
+        # not read the engine it replaces, which will never see those events.
+        await self._install(engine)
         self._owned(engine, old)
         # This process's own sockets are present at once (the others follow the new epoch).
         joins = [engine.connected(viewer) for viewer, n in self._sockets.get(show_id, {}).items() for _ in range(n)]
@@ -318,13 +341,13 @@ class FleetShows(Shows):
 
     async def _lease_loop(self) -> None:
         while not self.closed:
-            await asyncio.sleep(self.round_seconds)
             try:
                 await self.lease_round()
             except BrokerDown:
                 pass  # owners carry on (the journal fences them); the next round tries again
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
                 log.error("lease round failed: %s", describe(exc))
+            await asyncio.sleep(self.round_seconds)
 
     async def lease_round(self) -> None:
         """Renew this process's heartbeat and leases, step down from any lost, and
@@ -343,6 +366,7 @@ class FleetShows(Shows):
                 log.warning("show %s: another process took the lease; stepping down", show_id)
                 await self._step_down(show_id)
                 continue
+            await self._catch_up(engine)
             self._announce(engine)
             await self._reap(engine)
         if not self.leaving:
@@ -364,15 +388,30 @@ class FleetShows(Shows):
             await engine.retire()
         await self._switch(show_id)  # a follower now, so this process's sockets keep their events
 
+    async def _catch_up(self, engine: ShowEngine) -> None:
+        """An owner whose journal went on without it (the owner before it appended
+        once more before it saw its lease gone) folds what it missed: a quiet show
+        would otherwise never append, so never find its seq taken."""
+        last = await self.journal.last_seq(engine.show_id)
+        if last is not None and last > engine.state.seq:
+            await engine.resync()
+
     async def _reap(self, engine: ShowEngine) -> None:
-        """Sockets of processes whose heartbeat expired are gone."""
+        """Sockets of processes whose heartbeat has been gone for a whole lease
+        are gone too (not at once: a Redis restart forgets every heartbeat)."""
         remote = self._remote.get(engine.show_id, {})
         nodes = list(remote)
+        now = time.monotonic()
         for node_id, alive in zip(nodes, await self.node.broker.exist([self.node.process(n) for n in nodes]),
                                   strict=True):
-            if not alive:
+            if alive:
+                self._missing.pop(node_id, None)
+                continue
+            since = self._missing.setdefault(node_id, now)
+            if now - since >= self.lease_ms / 1000:
                 log.info("show %s: process %s is gone; its viewers' sockets with it", engine.show_id, node_id)
                 await self._sockets_of(engine, node_id, {viewer: 0 for viewer in remote.get(node_id, {})})
+                self._missing.pop(node_id, None)
 
     def _on_events(self, show_id: str, fields: Fields) -> None:
         engine = self._engines.get(show_id)
@@ -412,6 +451,10 @@ class FleetShows(Shows):
             self._announce(engine, released="1")
             log.info("show %s: handed over at seq %d", show_id, engine.state.seq)
         await self.node.flush()
+
+    @property
+    def node_id(self) -> str | None:
+        return self.node.id
 
     async def readiness(self) -> dict[str, str]:
         checks = await super().readiness()

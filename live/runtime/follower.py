@@ -53,6 +53,14 @@ class Follower(ShowEngine):
         await self.reach(max([answer["seq"], *(e["seq"] for e in events[-1:])]))
         return events
 
+    async def missed(self, after: int, limit: int | None = None) -> list[Event] | None:
+        """As ``ShowEngine.missed``; a client that saw more than this replica holds
+        (from the owner's own sockets, or a process that held the show before)
+        first waits for it to get there."""
+        if after > self.state.seq:
+            await self.reach(after)
+        return await super().missed(after, limit)
+
     # -- following the owner -------------------------------------------------------------
 
     def relayed(self, events: list[Event], seq: int) -> None:

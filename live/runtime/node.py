@@ -167,20 +167,22 @@ class Node:
 
     async def _pump(self) -> None:
         backoff = 0.05
+        down_since: float | None = None
         while not self.closing:
             positions = dict(self._reading)
             try:
                 got = await self.broker.read(positions, self.block_ms, READ_COUNT)
             except BrokerDown as exc:
-                if self.up:
+                if down_since is None:
                     log.warning("the broker is unreachable (%s); reading again as soon as it answers", exc)
+                    down_since = time.monotonic()
                 self.up = False
                 await asyncio.sleep(backoff)
                 backoff = min(1.0, backoff * 2)
                 continue
-            if not self.up:
+            if down_since is not None:
                 log.info("the broker answers again")
-            self.up, backoff = True, 0.05
+            self.up, backoff, down_since = True, 0.05, None
             for stream, entries in got:
                 # A stream dropped or watched anew meanwhile starts from its own position.
                 if self._reading.get(stream) != positions[stream]:

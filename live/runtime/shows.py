@@ -115,6 +115,11 @@ class Shows:
         """Shutting down: in one process there is no one to hand the shows to."""
         self.leaving = True
 
+    @property
+    def node_id(self) -> str | None:
+        """This process's id among the others (the scaled mode), or None."""
+        return None
+
     async def readiness(self) -> dict[str, str]:
         """What ``/readyz`` reports besides the database: ``ok`` or why not."""
         return {"process": "shutting down"} if self.leaving else {}
