@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -18,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -37,8 +35,8 @@ from live.core.compliance import parse_word_list
 from live.core.demo import DEMO
 from live.core.errors import LiveError
 from live.core.failures import describe
-from live.core.session import CLOSE_RESTART
 from live.core.show import parse_show_config
+from live.http.serving import DrainingServer, drain, reuse_port_socket
 from live.runtime.fleet import FleetShows
 from live.runtime.hub import Hub
 from live.runtime.node import Node
@@ -124,20 +122,6 @@ def open_shows(settings: Settings, journal: Journal, bus: MemoryBus, clock: Any,
     return FleetShows(journal, bus, clock, node, lease_ms=settings.lease_ms, **options)
 
 
-DRAIN_SECONDS = 3.0  # how long a graceful shutdown waits for the sockets to close
-
-
-async def drain(hub: Hub) -> None:
-    """A graceful shutdown, before the server closes anything: hand this process's
-    shows over (scaled mode), then close every socket with 1012 and a reason, so
-    clients reconnect (to another process) with their last seq at once."""
-    await hub.shows.handover()
-    if hub.bus.close_all(CLOSE_RESTART, "server restarting: reconnect"):
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while hub.open_sockets and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-
-
 def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Starlette:
     settings = settings or Settings.from_env()
     public_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
@@ -200,7 +184,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
         stats, publisher = start_stats(hub)
         app.state.stats = stats
-        app.state.drain = lambda: drain(hub)
+        app.state.drain = lambda: drain(hub)  # a graceful shutdown's first step (DrainingServer)
         try:
             yield {"hub": hub, "stats": stats}
         finally:
@@ -368,34 +352,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-class DrainingServer(uvicorn.Server):
-    """uvicorn, but a graceful shutdown (SIGTERM, Ctrl+C) first stops listening and
-    runs the app's ``drain`` (hand the shows over, close the sockets with 1012
-    and a reason), and only then lets uvicorn close what is left."""
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for listening in getattr(self, "servers", []):
-            listening.close()
-        drain = getattr(self.config.app.state, "drain", None)
-        if drain is not None and not self.force_exit:
-            try:
-                await asyncio.wait_for(drain(), DRAIN_SECONDS + 5)
-            except Exception as exc:  # noqa: BLE001 - the shutdown goes on whatever failed
-                log.error("draining failed: %s", describe(exc))
-        await super().shutdown(sockets)
-
-
-def reuse_port_socket(host: str, port: int) -> socket.socket:
-    """A socket bound with SO_REUSEPORT: every process that binds the same port so
-    gets its share of new connections from the kernel (LIVE_REUSE_PORT=1)."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
-
-
 def main() -> None:
+    import uvicorn
+
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     keep_secrets_out_of_logs()

@@ -38,7 +38,7 @@ class ServerProcess:
             DATABASE_URL=database_url,
             LIVE_ADMIN_TOKEN=ADMIN,
             LIVE_DEMO="0",
-            LIVE_LOG_LEVEL=os.environ.get("SCALED_DEBUG_LEVEL", "WARNING"),
+            LIVE_LOG_LEVEL="WARNING",
         )
         self.env.update(env)
         self.port = int(self.env["LIVE_PORT"])

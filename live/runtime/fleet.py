@@ -40,6 +40,7 @@ from live.adapters.journal import FencingError, Journal
 from live.core.commands import VISIBILITY, Event, fold
 from live.core.errors import LiveError, NotFound, Unavailable
 from live.core.failures import describe
+from live.runtime.crowd import Crowd
 from live.runtime.engine import HISTORY, TICK_SECONDS, ShowEngine
 from live.runtime.follower import Follower
 from live.runtime.node import Node
@@ -59,10 +60,7 @@ class FleetShows(Shows):
         self.round_seconds = lease_ms / 3000
         self.last_round = 0.0  # monotonic time of the last lease round that reached the broker
         self._tokens: dict[str, str] = {}  # owned show → this process's lease token
-        self._sockets: dict[str, dict[str, int]] = {}  # show → viewer → sockets open in this process
-        self._remote: dict[str, dict[str, dict[str, int]]] = {}  # owned show → node → viewer → sockets there
-        self._dirty: dict[str, set[str]] = {}  # followed show → viewers whose count its owner has yet to hear
-        self._missing: dict[str, float] = {}  # node → since when its heartbeat is missing (monotonic)
+        self.crowd = Crowd(node, lease_ms)
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = False
         node.handlers.update(submit=self._serve_submit, audience=self._serve_audience)
@@ -105,7 +103,8 @@ class FleetShows(Shows):
         except BaseException:
             await self._let_go(show_id, token)
             raise
-        self._owned(engine, None)
+        self._owned(engine)
+        await self.crowd.owned(engine, None)
         return engine
 
     async def get(self, show_id: str) -> ShowEngine:
@@ -195,22 +194,13 @@ class FleetShows(Shows):
         # Installed before it commits anything: a socket catching up meanwhile must
         # not read the engine it replaces, which will never see those events.
         await self._install(engine)
-        self._owned(engine, old)
-        # This process's own sockets are present at once (the others follow the new epoch).
-        joins = [engine.connected(viewer) for viewer, n in self._sockets.get(show_id, {}).items() for _ in range(n)]
-        for result in await asyncio.gather(*joins, return_exceptions=True):
-            if isinstance(result, Exception) and not isinstance(result, LiveError):
-                log.warning("show %s: a join after taking over failed: %s", show_id, describe(result))
+        self._owned(engine)
+        await self.crowd.owned(engine, old)  # (the other processes' sockets: once they see the new epoch)
         log.info("show %s: this process owns it now (seq %d)", show_id, engine.state.seq)
         return engine
 
-    def _owned(self, engine: ShowEngine, old: ShowEngine | None) -> None:
-        token = self._tokens[engine.show_id]
-        engine.epoch = token.rsplit(".", 1)[1]
-        self._remote[engine.show_id] = {}
-        self._dirty.pop(engine.show_id, None)
-        if isinstance(old, Follower):  # likes counted here but not yet sent
-            engine.presence.add_counted(old.presence.pending_likes)
+    def _owned(self, engine: ShowEngine) -> None:
+        engine.epoch = self._tokens[engine.show_id].rsplit(".", 1)[1]
         self._announce(engine)
 
     async def _let_go(self, show_id: str, token: str) -> None:
@@ -235,8 +225,7 @@ class FleetShows(Shows):
         follower.history.extend(events[-HISTORY:])
         if holder is not None:
             follower.owner, _, follower.epoch = holder.partition(".")
-        self._remote.pop(show_id, None)
-        self._dirty[show_id] = set(self._sockets.get(show_id, ()))  # the owner hears of them at the next tick
+        self.crowd.followed(show_id)  # the owner hears of this process's sockets at the next tick
         return follower
 
     # -- the owner's side -----------------------------------------------------------------
@@ -266,76 +255,37 @@ class FleetShows(Shows):
 
     async def _serve_audience(self, show_id: str, sender: str, body: Any) -> dict[str, Any]:
         engine = await self._owner(show_id)
-        engine.presence.add_counted({str(v): int(n) for v, n in (body.get("likes") or {}).items()})
-        await self._sockets_of(engine, sender, {str(v): int(n) for v, n in (body.get("sockets") or {}).items()})
+        await self.crowd.heard(engine, sender, body)
         return {"seq": engine.state.seq}
-
-    async def _sockets_of(self, engine: ShowEngine, node_id: str, counts: dict[str, int]) -> None:
-        """Another process now holds ``counts[viewer]`` sockets of each viewer named."""
-        remote = self._remote.setdefault(engine.show_id, {}).setdefault(node_id, {})
-        joins = []
-        for viewer, n in counts.items():
-            before = remote.pop(viewer, 0)
-            if n > 0:
-                remote[viewer] = n
-            for _ in range(before - n):
-                engine.disconnected(viewer)
-            joins += [engine.connected(viewer) for _ in range(n - before)]
-        if not remote:
-            self._remote[engine.show_id].pop(node_id, None)
-        for result in await asyncio.gather(*joins, return_exceptions=True):
-            if isinstance(result, Exception) and not isinstance(result, LiveError):
-                raise result
 
     # -- this process's sockets ---------------------------------------------------------------
 
     async def connected(self, show_id: str, viewer_id: str) -> None:
-        counts = self._sockets.setdefault(show_id, {})
-        counts[viewer_id] = counts.get(viewer_id, 0) + 1
+        self.crowd.opened(show_id, viewer_id)
         engine = await self.get(show_id)
-        if not isinstance(engine, Follower):
+        if isinstance(engine, Follower):
+            await self.crowd.tell(show_id, viewer_id)
+        else:
             await engine.connected(viewer_id)
-            return
-        try:  # answered once the owner has journaled the join: the snapshot then shows it
-            await self.node.forward(show_id, "audience", {"sockets": {viewer_id: counts[viewer_id]}})
-        except LiveError:
-            self._dirty.setdefault(show_id, set()).add(viewer_id)
 
     def disconnected(self, show_id: str, viewer_id: str) -> None:
-        counts = self._sockets.get(show_id, {})
-        left = counts.pop(viewer_id, 0) - 1
-        if left > 0:
-            counts[viewer_id] = left
+        self.crowd.closed(show_id, viewer_id)
         engine = self._engines.get(show_id)
         if engine is not None and not isinstance(engine, Follower):
             engine.disconnected(viewer_id)
         else:
-            self._dirty.setdefault(show_id, set()).add(viewer_id)
+            self.crowd.owe(show_id, [viewer_id])
+
+    def followers(self) -> list[Follower]:
+        return [e for e in self._engines.values() if isinstance(e, Follower) and not e.fenced]
 
     async def _audience_loop(self) -> None:
         while not self.closed:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                await self.send_audience()
+                await self.crowd.send(self.followers())
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
                 log.error("sending the audience failed: %s", describe(exc))
-
-    async def send_audience(self) -> None:
-        """Tell each followed show's owner the likes counted here and the socket counts it has not heard."""
-        for show_id, engine in list(self._engines.items()):
-            if not isinstance(engine, Follower) or engine.fenced:
-                continue
-            likes, dirty = engine.presence.pending_likes, self._dirty.pop(show_id, set())
-            if not likes and not dirty:
-                continue
-            engine.presence.pending_likes = {}
-            here = self._sockets.get(show_id, {})
-            sockets = {viewer: here.get(viewer, 0) for viewer in dirty}
-            try:
-                await self.node.forward(show_id, "audience", {"likes": likes, "sockets": sockets}, reply=False)
-            except LiveError:  # kept for the next tick
-                engine.presence.add_counted(likes)
-                self._dirty.setdefault(show_id, set()).update(dirty)
 
     # -- the lease loop -------------------------------------------------------------------------
 
@@ -368,7 +318,7 @@ class FleetShows(Shows):
                 continue
             await self._catch_up(engine)
             self._announce(engine)
-            await self._reap(engine)
+            await self.crowd.reap(engine)
         if not self.leaving:
             for show_id, engine in list(self._engines.items()):
                 if isinstance(engine, Follower) and show_id not in self._loading:
@@ -396,23 +346,6 @@ class FleetShows(Shows):
         if last is not None and last > engine.state.seq:
             await engine.resync()
 
-    async def _reap(self, engine: ShowEngine) -> None:
-        """Sockets of processes whose heartbeat has been gone for a whole lease
-        are gone too (not at once: a Redis restart forgets every heartbeat)."""
-        remote = self._remote.get(engine.show_id, {})
-        nodes = list(remote)
-        now = time.monotonic()
-        for node_id, alive in zip(nodes, await self.node.broker.exist([self.node.process(n) for n in nodes]),
-                                  strict=True):
-            if alive:
-                self._missing.pop(node_id, None)
-                continue
-            since = self._missing.setdefault(node_id, now)
-            if now - since >= self.lease_ms / 1000:
-                log.info("show %s: process %s is gone; its viewers' sockets with it", engine.show_id, node_id)
-                await self._sockets_of(engine, node_id, {viewer: 0 for viewer in remote.get(node_id, {})})
-                self._missing.pop(node_id, None)
-
     def _on_events(self, show_id: str, fields: Fields) -> None:
         engine = self._engines.get(show_id)
         if not isinstance(engine, Follower) or engine.fenced:
@@ -420,7 +353,7 @@ class FleetShows(Shows):
         epoch = fields.get("epoch")
         if epoch and epoch != engine.epoch:  # a new owner: tell it the sockets held here
             engine.epoch, engine.owner = epoch, fields.get("owner")
-            self._dirty[show_id] = set(self._sockets.get(show_id, ()))
+            self.crowd.owe(show_id)
         if fields.get("released") and not self.leaving:
             asyncio.ensure_future(self._take_released(show_id))
         events = json.loads(fields["events"]) if "events" in fields else []
@@ -477,7 +410,7 @@ class FleetShows(Shows):
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self.round_seconds + self.node.timeout + 1)
         with contextlib.suppress(Exception):
-            await self.send_audience()  # the sockets closed here, so the owners need not wait for the heartbeat
+            await self.crowd.send(self.followers())  # the sockets closed here: owners need not wait for the heartbeat
             await self.node.flush()
         await super().close()
         await self.node.close()
