@@ -108,6 +108,7 @@ async def print_links(hub: Hub) -> None:
         announce(f"\n  {row.title}  [{row.status}]")
         announce(f"  control panel (one-time admin login, 24 h): {hub.public_url}/login/{code}?next=/shows/{row.id}/control")
         announce(f"  overlay for OBS:  {hub.public_url}/shows/{row.id}/overlay?key={row.overlay_key}")
+        announce(f"  vertical (9:16):  {hub.public_url}/shows/{row.id}/overlay?key={row.overlay_key}&stage=9x16")
     announce("")
 
 
@@ -124,6 +125,13 @@ def open_shows(settings: Settings, journal: Journal, bus: MemoryBus, clock: Any,
 
 def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Starlette:
     settings = settings or Settings.from_env()
+    from stats.benchmarks import BenchmarkError
+    from stats.benchmarks import load as load_benchmarks
+
+    try:  # checked now, like the settings: a bad file stops the start, never a review
+        benchmarks = load_benchmarks(settings.benchmarks_dir)
+    except BenchmarkError as exc:
+        raise SystemExit(f"benchmark file: {exc}") from None
     public_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
     @asynccontextmanager
@@ -182,7 +190,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             if first_start:
                 await print_links(hub)
             announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
-        stats, publisher = start_stats(hub)
+        stats, publisher = start_stats(hub, benchmarks)
         app.state.stats = stats
         app.state.drain = lambda: drain(hub)  # a graceful shutdown's first step (DrainingServer)
         try:

@@ -50,6 +50,7 @@ SETTINGS = (
     Setting("LIVE_INTERACTIONS_PER_MINUTE", "120", "platform event batches (POST …/interactions) a minute per show"),
     Setting("LIVE_CLAIMS_FILE", None, "word list for the compliance check (default live/data/claims.txt)"),
     Setting("LIVE_BANNED_WORDS_FILE", None, "words that hide a comment (default live/data/banned_words.txt)"),
+    Setting("LIVE_BENCHMARKS_DIR", None, "a folder of your own benchmark files (*.json) beside the shipped stats/benchmarks/"),
     Setting("LIVE_DEMO", "1", "1: plan a demo show, and import a finished one, when the database has no show"),
     Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
     Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL, Redis and browser tests fail instead of skip"),
@@ -83,6 +84,7 @@ class Settings:
     comment_interval_ms: int = 1000
     claims_file: str | None = None
     banned_words_file: str | None = None
+    benchmarks_dir: str | None = None
     demo: bool = True
     log_level: str = "INFO"
     print_links: bool = False
@@ -133,6 +135,7 @@ class Settings:
             comment_interval_ms=number("LIVE_COMMENT_INTERVAL_MS", 0, 3_600_000),
             claims_file=get("LIVE_CLAIMS_FILE"),
             banned_words_file=get("LIVE_BANNED_WORDS_FILE"),
+            benchmarks_dir=get("LIVE_BENCHMARKS_DIR"),
             demo=get("LIVE_DEMO") not in ("0", "false", "no"),
             log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
         )

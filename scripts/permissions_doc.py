@@ -49,9 +49,10 @@ def render() -> str:
         "",
         "Besides the commands:",
         "",
-        f"- Reading a show and its state (`GET /api/shows/{{id}}`, `GET …/state`, the socket's staff view): {readers}.",
-        (f"- The review (`GET /api/shows/{{id}}/review`, `…/review.csv`): {reviewers}. Every staff socket gets"
-         " `stats.tick`."),
+        (f"- Reading a show and its state (`GET /api/shows/{{id}}`, `GET …/state`, the socket's staff view), and"
+         f" its overlay URLs (`GET /api/shows/{{id}}/overlay-urls`): {readers}."),
+        (f"- The review (`GET /api/shows/{{id}}/review`, `…/review.csv`, the page `/shows/{{id}}/review`): "
+         f"{reviewers}. Every staff socket gets `stats.tick`."),
         "- Creating shows (`POST /api/shows`) and adding staff (`POST /api/shows/{id}/staff`): admin only.",
         "- A show's webhook secret (in `POST /api/shows`' answer, `GET /api/shows/{id}`, and rotated with",
         "  `POST /api/shows/{id}/webhook-secret`): admin only; other staff never see it.",

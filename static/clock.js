@@ -220,8 +220,9 @@
     return fmtDuration(Math.ceil(Math.max(0, ms) / 1000) * 1000);
   }
 
-  // The money string as the server sent it (never through a float), after the
-  // currency's short symbol in the page's language ("¥199.00", "$5").
+  // The one money format of every page: the server's decimal string (never through
+  // a float), thousands grouped, after the currency's short symbol in the page's
+  // language: "¥149.00", "¥1,299.00", "$5.00".
   var symbols = {};
   function fmtMoney(amount, currency, lang) {
     currency = currency || "CNY";
@@ -234,7 +235,11 @@
         for (var i = 0; i < parts.length; i++) if (parts[i].type === "currency") symbols[key] = parts[i].value;
       } catch (e) { /* unknown currency code: keep "XYZ " */ }
     }
-    return symbols[key] + amount;
+    var text = String(amount), neg = text.charAt(0) === "-";
+    if (neg) text = text.slice(1);
+    var dot = text.indexOf("."), whole = dot < 0 ? text : text.slice(0, dot), rest = dot < 0 ? "" : text.slice(dot);
+    if (/^\d+$/.test(whole)) whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return (neg ? "-" : "") + symbols[key] + whole + rest;
   }
 
   window.Live = {ShowSocket: ShowSocket, ServerClock: ServerClock, fmtDuration: fmtDuration,

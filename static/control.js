@@ -53,6 +53,7 @@
       s._aired_ms = s.actual_seconds != null ? Math.max(0, s.actual_seconds * 1000 - running) : 0;
     });
     render();
+    if (dash) dash.snapshot(state.show);
   }
 
   function onEvent(ev) {
@@ -112,6 +113,7 @@
     else if (t.indexOf("comment.") === 0 || t === "viewer.muted") renderComments();
     else if (t.indexOf("flash_sale.") === 0 || t.indexOf("draw.") === 0) renderPromotions();
     else render();
+    if (dash) dash.event(ev);  // after the state took the event in: titles for the bands
   }
 
   function byId(list, id) {
@@ -543,10 +545,18 @@
     Array.prototype.forEach.call(document.querySelectorAll("#controls button"), function (b) { b.disabled = true; });
   }
 
+  // The live numbers, for the roles that may read them (the page has #dashboard then).
+  var dash = window.LiveDashboard && $("dashboard") ? new LiveDashboard({root: $("dashboard"), showId: showId,
+    lang: document.documentElement.lang, T: T, state: function () { return state; }}) : null;
+
   var sock = new Live.ShowSocket(showId, {hello: {}, onSnapshot: onSnapshot, onEvent: onEvent, onStatus: onStatus,
-    onMessage: function (msg) { if (msg.type === "error") toast(msg.code + ": " + msg.message); }});
+    onRecovered: function () { if (dash) dash.recovered(); },
+    onMessage: function (msg) {
+      if (msg.type === "stats.tick") { if (dash) dash.tick(msg); return; }
+      if (msg.type === "error") toast(msg.code + ": " + msg.message);
+    }});
   sock.connect();
   setInterval(renderClock, 250);
   setInterval(renderPromotions, 1000);
-  window.__panel = {sock: sock, state: function () { return state; }};
+  window.__panel = {sock: sock, state: function () { return state; }, dash: dash};
 })();

@@ -7,12 +7,14 @@
   var params = new URLSearchParams(location.search);
   // the server already kept only known layer names
   var wanted = (stage.dataset.layers || "").split(",").filter(Boolean);
+  var W = Number(stage.dataset.width) || 1920, H = Number(stage.dataset.height) || 1080;
 
-  // The 1920×1080 stage scaled to the browser source and centred in it.
+  // The stage (1920×1080, or 1080×1920 for a vertical stream) scaled to the
+  // browser source and centred in it.
   function fit() {
     var w = window.innerWidth, h = window.innerHeight;
-    var k = Math.min(w / 1920, h / 1080);
-    stage.style.transform = "translate(" + (w - 1920 * k) / 2 + "px," + (h - 1080 * k) / 2 + "px) scale(" + k + ")";
+    var k = Math.min(w / W, h / H);
+    stage.style.transform = "translate(" + (w - W * k) / 2 + "px," + (h - H * k) / 2 + "px) scale(" + k + ")";
   }
   window.addEventListener("resize", fit);
   fit();
@@ -25,7 +27,8 @@
     onStatus: function (s) { document.body.dataset.conn = s; },
   });
   layers = new LiveLayers(stage, T, sock.clock, {layers: wanted.length ? wanted : undefined,
-                                                 lang: document.documentElement.lang});
+                                                 lang: document.documentElement.lang,
+                                                 comments: stage.dataset.stage === "9x16" ? 3 : 5});
   sock.connect();
   window.__overlay = {sock: sock, layers: layers};
 })();

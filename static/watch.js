@@ -14,26 +14,44 @@
   var me = null;
   try { me = JSON.parse(localStorage.getItem(KEY) || "null"); } catch (e) { me = null; }
 
-  function toast(text) {
+  function toast(text, kind) {
     var t = $("toast");
     t.textContent = text;  // never HTML
+    t.className = "toast" + (kind ? " " + kind : "");
     t.hidden = false;
     clearTimeout(toast.timer);
     toast.timer = setTimeout(function () { t.hidden = true; }, 3500);
   }
 
-  // A server error in the page's language when we know its code.
+  // A server error in the page's language, from its code: never the server's own
+  // (English, technical) message.
   function errorText(err) {
-    if (!err) return "";
+    if (!err) return T.err_generic;
     if (err.code === "RATE_LIMITED") return T.too_fast;
     if (err.code === "MUTED") return T.muted;
     if (err.code === "DISCONNECTED") return T.offline;
     if (err.code === "INVALID" && (err.field === "text" || err.field === "nickname")) return T.bad_text;
-    return err.message || err.code;
+    return T["claim_" + err.code] || T["err_" + err.code] || T.err_generic;
   }
 
-  // -- my orders ----------------------------------------------------------------
+  // -- my orders, and what the Grab button says ------------------------------------
   var claims = {};
+  var bought = {};  // sale id → units this viewer won
+  var notes = {};   // sale id → this viewer's last claim result {text, kind, code, done}
+  // A claim that cannot win again: the sale sold out or ended, or the limit is reached.
+  var FINAL = {SOLD_OUT: true, LIMIT_REACHED: true, ENDED: true};
+
+  function note(saleId, text, kind, code) {
+    notes[saleId] = {text: text, kind: kind, code: code || null, done: kind === "pending" || !!FINAL[code]};
+    layers.render();
+  }
+
+  // Shown under the sale's Grab button (layers.js asks on every render).
+  function claimNote(sale) {
+    var n = notes[sale.id], units = bought[sale.id] || 0;
+    if (!n) return null;
+    return {text: n.text, kind: n.kind, code: n.code, done: n.done || units >= sale.per_viewer_limit};
+  }
   function saleTitle(sku) {
     var p = layers.state ? layers.product(sku) : null;
     return p ? p.title : sku;
@@ -66,20 +84,60 @@
   }
 
   // The same request_id on a retry: a claim that won before the socket dropped
-  // answers with the same order, never a second one.
+  // answers with the same order, never a second one. The result shows twice: next
+  // to the button that was tapped, and in "My orders".
   function attempt(requestId, info, saleId, tries) {
     showClaim(requestId, info, T.claiming, "pending");
+    note(saleId, T.claiming, "pending");
     sock.send({type: "claim", sale_id: saleId, qty: 1, request_id: requestId}).then(function (res) {
-      if (res.ok) showClaim(requestId, info, T.claim_ok.replace("{order}", res.order_id), "ok", {order: res.order_id});
-      else showClaim(requestId, info, T["claim_" + res.code] || res.message || res.code, "lost", {code: res.code});
+      if (res.ok) {
+        bought[saleId] = (bought[saleId] || 0) + (res.qty || 1);
+        showClaim(requestId, info, T.claim_ok.replace("{order}", res.order_id), "ok", {order: res.order_id});
+        note(saleId, T.claim_won, "ok");
+      } else {
+        var lost = T["claim_" + res.code] || errorText(res);
+        showClaim(requestId, info, lost, "lost", {code: res.code});
+        note(saleId, lost, "lost", res.code);
+      }
     }, function (err) {
       if (err.code === "DISCONNECTED" && tries < 3) {
         whenConnected(function () { attempt(requestId, info, saleId, tries + 1); });
         return;
       }
-      showClaim(requestId, info, T["claim_" + err.code] || T.claim_failed.replace("{message}", errorText(err)),
-                "lost", {code: err.code});
+      var failed = T["claim_" + err.code] || T.claim_failed.replace("{message}", errorText(err));
+      showClaim(requestId, info, failed, "lost", {code: err.code});
+      note(saleId, failed, "lost", err.code);
     });
+  }
+
+  // -- prizes: a winner is told on their own page -------------------------------------
+  var meInfo = null;  // {pseudonym, ...} from the snapshot's "me"
+  var toldWon = {};
+  function prizes(announce) {
+    var s = layers.state, list = $("prizes");
+    if (!s || !meInfo) return;
+    list.replaceChildren();
+    s.draws.forEach(function (d) {
+      var won = (d.drawn || []).some(function (w) { return w.pseudonym === meInfo.pseudonym; });
+      if (!won) return;
+      var li = document.createElement("li");
+      li.className = "ok";
+      li.dataset.draw = d.id;
+      var what = document.createElement("span");
+      what.className = "what";
+      what.textContent = T.you_won.replace("{prize}", d.prize);  // never HTML
+      var a = document.createElement("a");
+      a.className = "verify";
+      a.textContent = T.verify;
+      a.href = "/shows/" + encodeURIComponent(showId) + "/draws/" + encodeURIComponent(d.id) + "?lang=" +
+               encodeURIComponent(document.documentElement.lang);
+      li.appendChild(what);
+      li.appendChild(a);
+      list.appendChild(li);
+      if (announce && !toldWon[d.id]) toast(what.textContent, "good");
+      toldWon[d.id] = true;
+    });
+    $("prizes-box").hidden = !list.children.length;
   }
 
   function askJoin() {
@@ -88,11 +146,12 @@
   }
 
   var layers = new LiveLayers($("layers"), T, new Live.ServerClock(), {
-    order: ["likes", "draw", "sale", "product", "comments"], comments: 6, links: true,
-    lang: document.documentElement.lang, claim: claim,
+    order: ["likes", "draw", "sale", "product", "comments"], comments: 4, links: true,
+    lang: document.documentElement.lang, claim: claim, claimNote: claimNote,
+    me: function () { return meInfo; },
   });
 
-  function note() {
+  function statusNote() {
     var s = layers.state, n = $("status-note");
     var text = !s ? "" : s.show.status === "ended" ? T.ended : s.show.status === "draft" ? T.not_started : "";
     n.textContent = text;
@@ -104,19 +163,26 @@
   var sock = new Live.ShowSocket(showId, {
     hello: me ? {token: me.token} : {},
     onSnapshot: function (msg) {
+      meInfo = msg.me && msg.me.role === "viewer" ? msg.me : null;
+      bought = {};
+      var mine = (msg.me && msg.me.claims) || [];
+      mine.forEach(function (c) {
+        bought[c.sale_id] = (bought[c.sale_id] || 0) + (c.qty || 1);
+        if (!notes[c.sale_id]) notes[c.sale_id] = {text: T.claim_won, kind: "ok", code: null, done: false};
+      });
       layers.snapshot(msg.state);
+      mine.forEach(function (c) {
+        showClaim(c.request_id, c, T.claim_ok.replace("{order}", c.order_id), "ok", {order: c.order_id});
+      });
       viewers(msg.state.viewers.now);
-      note();
-      if (msg.me && msg.me.claims) {
-        msg.me.claims.forEach(function (c) {
-          showClaim(c.request_id, c, T.claim_ok.replace("{order}", c.order_id), "ok", {order: c.order_id});
-        });
-      }
+      statusNote();
+      prizes(false);
     },
     onEvent: function (ev) {
       layers.apply(ev);
       if (ev.type === "viewers.tick") viewers(ev.now);
-      if (ev.type === "show.started" || ev.type === "show.ended") note();
+      if (ev.type === "show.started" || ev.type === "show.ended") statusNote();
+      if (ev.type === "draw.closed" || ev.type === "draw.rerolled") prizes(true);
     },
     onMessage: function (msg) {
       // likes over the rate are dropped by the server; nothing for the viewer to do
@@ -163,7 +229,7 @@
     $("like-count").textContent = myLikes;
     var heart = document.createElement("span");
     heart.className = "heart";
-    heart.textContent = "❤";
+    heart.appendChild(LiveLayers.icon("heart"));
     heart.style.left = (20 + Math.random() * 60) + "%";
     $("like").appendChild(heart);
     setTimeout(function () { heart.remove(); }, 900);
@@ -205,7 +271,7 @@
     }).then(function (r) {
       return r.json().then(function (b) { return {ok: r.ok, body: b}; });
     }).then(function (res) {
-      if (!res.ok) { toast(res.body.error ? errorText(res.body.error) : T.error); return; }
+      if (!res.ok) { toast(errorText(res.body && res.body.error)); return; }
       me = {viewer_id: res.body.viewer_id, token: res.body.token, nickname: res.body.nickname};
       localStorage.setItem(KEY, JSON.stringify(me));
       showControls();

@@ -19,6 +19,9 @@ As implemented (docs/stats.md):
   ÷ unique viewers), ``gmv_per_buyer`` (客单价), ``avg_order_value``,
   ``returned_units`` and ``return_rate`` (returned ÷ ordered units). Orders
   count wherever their own time falls, also after ``end``.
+- ``visits``: the counted visits (a viewer who comes back twice makes three),
+  the "views" of 观看次数; ``gpm`` (千次观看成交额) = gmv ÷ visits × 1,000 and
+  ``uv_value`` (UV 价值) = gmv ÷ unique viewers, money like gmv.
 - Money is a decimal string with the currency's places; ratios are plain
   numbers; a ratio whose denominator is 0 is None.
 - Staff viewers are not audience (``stats.tally``).
@@ -53,6 +56,7 @@ def metrics(events: Iterable[Event] | Tally, now: int | None = None, minutes: Se
     seen = np.bincount(v.viewer, minlength=len(tally.viewers)) > 0
     dwell_ms = np.sort(watched[seen].astype(np.int64))  # whole ms: the float sums are exact below 2**53
     unique = int(seen.sum())
+    visits = len(v.join)
     interacted = int(seen[interacted_ix].sum())
 
     order_viewer = tally.order_viewer.array()
@@ -90,5 +94,8 @@ def metrics(events: Iterable[Event] | Tally, now: int | None = None, minutes: Se
         "avg_order_value": None if orders == 0 else money.text(gmv, currency, orders),
         "returned_units": returned,
         "return_rate": ratio(returned, units),
+        "visits": visits,
+        "gpm": None if visits == 0 else money.text(gmv * 1000, currency, visits),
+        "uv_value": None if unique == 0 else money.text(gmv, currency, unique),
         "currency": currency,
     }

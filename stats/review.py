@@ -1,9 +1,11 @@
 """The review so far and the live counters, from one tally (pure).
 
 ``review`` is the body of ``GET /api/shows/{id}/review`` (``show``,
-``metrics``, ``minutes``), ``minutes_csv`` its ``.csv``, and ``tick`` the
-``stats.tick`` message. All three read the same ``Series`` and metrics, so
-the live numbers are the review's numbers at the same moment. No viewer id
+``as_of``, ``metrics``, ``minutes``, ``drop_offs``, ``drop_off_baseline``,
+``conversion_peaks``, ``products``, ``segments``, ``recommendations``: the
+shape docs/stats.md documents), ``minutes_csv`` its ``.csv``, and ``tick``
+the ``stats.tick`` message. All read the same ``Series`` and metrics, so the
+live numbers are the review's numbers at the same moment. No viewer id
 appears in any of them.
 """
 
@@ -16,8 +18,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from live.core.show import ShowState
+from stats.advice import recommendations
+from stats.airings import Airings, OnAir, Plan
+from stats.dropoffs import drop_offs, exposure
 from stats.metrics import metrics
+from stats.peaks import conversion_peaks
 from stats.series import FIELDS, Series, series
+from stats.tables import Tables
 from stats.tally import Tally
 
 CSV_FIELDS = ("minute", "at", "time", *FIELDS[2:], "segment_title")
@@ -47,8 +54,28 @@ def show_view(state: ShowState) -> dict[str, Any]:
 
 def review(state: ShowState, minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:
     """The review so far: ``show``, ``as_of`` (the end the numbers run to: the
-    show's end, or now while it is live), ``metrics`` and ``minutes``."""
-    return {"show": show_view(state), "as_of": minutes.end, "metrics": figures, "minutes": minutes.rows()}
+    show's end, or now while it is live), ``metrics``, ``minutes``, and the
+    analytics of DESIGN.md 6.3 (docs/stats.md: each field and how it is found)."""
+    plan = Plan.of(state)
+    airings = Airings.of(minutes.tally, minutes.start, minutes.end)
+    on_air = OnAir.of(minutes.tally, minutes.end)
+    ex = exposure(minutes)
+    drops, baseline = drop_offs(minutes, plan, airings, on_air, ex)
+    tables = Tables(minutes, plan, airings)
+    peaks = conversion_peaks(minutes, plan, airings, on_air, ex, tables.orders.times)
+    segments, products = tables.segments(), tables.products()
+    return {
+        "show": show_view(state),
+        "as_of": minutes.end,
+        "metrics": figures,
+        "minutes": minutes.rows(),
+        "drop_offs": drops,
+        "drop_off_baseline": baseline,
+        "conversion_peaks": peaks,
+        "products": products,
+        "segments": segments,
+        "recommendations": recommendations(plan, state.status, figures, drops, baseline, peaks, segments, products),
+    }
 
 
 def tick(minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +83,9 @@ def tick(minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:
     (the last minute's ``concurrent``); ``likes_per_min`` and
     ``comments_per_min`` of ``minute``, the last complete minute (minute 0 so
     far while it runs); ``orders``, ``units``, ``gmv`` and ``conversion_rate``
-    as in the metrics."""
+    as in the metrics; ``rows``: the review's ``minutes`` rows from ``minute``
+    on (the last complete minute, then the one running), so a chart kept from
+    the review stays current."""
     last = len(minutes) - 1
     ref = max(0, last - 1)
     return {
@@ -70,6 +99,7 @@ def tick(minutes: Series, figures: dict[str, Any]) -> dict[str, Any]:
         "units": figures["units"],
         "gmv": figures["gmv"],
         "conversion_rate": figures["conversion_rate"],
+        "rows": minutes.rows(ref),
     }
 
 

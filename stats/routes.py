@@ -25,17 +25,27 @@ from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from live.adapters.accounts import Accounts
+from live.adapters.journal import Journal
 from live.core.auth import REVIEW
-from live.core.errors import Conflict, Forbidden
+from live.core.errors import Conflict, Forbidden, LiveError, Unauthorized
 from live.core.failures import describe
+from live.core.i18n import strings
 from live.core.protocol import STAFF
+from live.core.show import ShowState
 from live.http.api import engine_for
-from live.http.web import principal
+from live.http.panel import render
+from live.http.web import hub, page_language, principal
 from live.runtime.engine import ShowEngine
 from live.runtime.hub import Hub
+from stats import compare, report
+from stats.benchmarks import Benchmarks
+from stats.benchmarks import load as load_benchmarks
+from stats.i18n_page import strings as page_strings
+from stats.metrics import metrics
 from stats.review import minutes_csv, numbers, review, tick
 from stats.series import series
 from stats.tally import Tally
@@ -46,14 +56,18 @@ POLL_SECONDS = 0.25  # how often the publisher looks (real time)
 TICK_MS = 1_000  # at most one stats.tick a second of the show's clock
 BUDGET = 0.1  # the share of the time a show's ticks may spend computing
 KEEP = 8  # tallies kept (shows reviewed or followed recently)
+PREVIOUS = 10  # the most recent earlier shows a review compares with
+PAST_KEEP = 256  # earlier shows' metrics kept, each until its journal grows
 
 
 class Stats:
     """Tallies by show, and the ``stats.tick`` publisher (see the module's docstring)."""
 
-    def __init__(self, hub: Hub, keep: int = KEEP) -> None:
+    def __init__(self, hub: Hub, keep: int = KEEP, benchmarks: Benchmarks | None = None) -> None:
         self.hub = hub
         self.keep = keep
+        self.benchmarks = benchmarks if benchmarks is not None else load_benchmarks()
+        self._past: OrderedDict[str, tuple[int, dict[str, Any] | None]] = OrderedDict()  # show → (last_seq, figures)
         self._tallies: OrderedDict[str, Tally] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._last_tick: dict[str, int] = {}  # show → the show-clock time of its last tick
@@ -88,6 +102,13 @@ class Stats:
             return
         async for chunk in self.hub.journal.scan(engine.show_id, after=tally.seq):
             tally.add(chunk)
+
+    async def compared(self, state: ShowState, body: dict[str, Any]) -> dict[str, Any]:
+        """The review ``body`` with its ``benchmark`` and ``previous`` (``compared``)."""
+        found = await compared(self.hub.journal, self.hub.accounts, self.benchmarks, state, body, self._past)
+        while len(self._past) > PAST_KEEP:
+            self._past.popitem(last=False)
+        return found
 
     # -- stats.tick ----------------------------------------------------------------
 
@@ -124,13 +145,77 @@ class Stats:
         self.cost_seconds[show_id] = cost
         self._interval[show_id] = max(TICK_MS, round(cost / BUDGET * 1000))
         self._last_tick[show_id] = now
-        self.hub.bus.notify(show_id, message, STAFF)
+        self.hub.bus.notify(show_id, message, STAFF, REVIEW)
         return True
 
 
 def stats_of(conn: HTTPConnection) -> Stats:
     found: Stats = conn.state.stats
     return found
+
+
+# -- the previous shows and the benchmark ---------------------------------------------
+
+
+async def show_metrics(journal: Journal, row: Any) -> dict[str, Any] | None:
+    """An ended show's ``{id, title, started_at, metrics}`` (None if it never
+    started), tallied from its journal: the one place that reads a previous
+    show's numbers (a stored review would be read here)."""
+    tally = Tally()
+    async for chunk in journal.scan(row.id):
+        tally.add(chunk)
+    if tally.start is None:
+        return None
+    return {"id": row.id, "title": row.title, "started_at": tally.start, "metrics": metrics(tally)}
+
+
+async def earlier_shows(journal: Journal, accounts: Accounts, show_id: str,
+                        cache: OrderedDict[str, tuple[int, dict[str, Any] | None]] | None = None,
+                        ) -> tuple[str, list[str], list[dict[str, Any]]]:
+    """``(basis, hosts, shows)``: the show's hosts (the names of its staff with
+    the host role) and the metrics of the same host's earlier shows, newest
+    first, at most PREVIOUS: ended shows created before this one with a host of
+    the same name (basis ``host``). A show with no named host compares with
+    every earlier ended show in the database, all made by its one admin
+    account (basis ``account``). ``cache`` keeps each show's metrics until its
+    journal grows (a late order or return)."""
+    rows = await journal.list_shows()  # newest first
+    this = next((r for r in rows if r.id == show_id), None)
+    if this is None:
+        return "account", [], []
+    hosts = await accounts.hosts()
+    mine = hosts.get(show_id, [])
+    earlier = [r for r in rows if r.id != show_id and r.status == "ended" and r.created_at < this.created_at]
+    if mine:
+        earlier = [r for r in earlier if set(hosts.get(r.id, ())) & set(mine)]
+    found = []
+    for row in earlier[:PREVIOUS]:
+        hit = None if cache is None else cache.get(row.id)
+        if hit is None or hit[0] != row.last_seq:
+            hit = (row.last_seq, await show_metrics(journal, row))
+        if cache is not None:
+            cache[row.id] = hit
+            cache.move_to_end(row.id)
+        if hit[1] is not None:
+            found.append(hit[1])
+    return ("host" if mine else "account"), mine, found
+
+
+async def compared(journal: Journal, accounts: Accounts, benchmarks: Benchmarks, state: ShowState,
+                   body: dict[str, Any],
+                   cache: OrderedDict[str, tuple[int, dict[str, Any] | None]] | None = None) -> dict[str, Any]:
+    """The review ``body`` with ``benchmark`` (the one the show's ``benchmark``
+    field picks) and ``previous`` (the same host's earlier shows)."""
+    figures = body["metrics"]
+    basis, hosts, earlier = await earlier_shows(journal, accounts, state.id, cache)
+    return {
+        **body,
+        "benchmark": compare.benchmark(benchmarks.pick(state.benchmark), figures, state.benchmark),
+        "previous": compare.previous(figures, earlier, basis, hosts),
+    }
+
+
+# -- the endpoints ------------------------------------------------------------------
 
 
 async def _reviewed(request: Request) -> tuple[ShowEngine, Tally, int]:
@@ -148,10 +233,15 @@ async def _reviewed(request: Request) -> tuple[ShowEngine, Tally, int]:
     return engine, tally, engine.now()
 
 
-async def get_review(request: Request) -> Response:
+async def full_review(request: Request) -> tuple[ShowEngine, dict[str, Any]]:
     engine, tally, now = await _reviewed(request)
     minutes, figures = numbers(tally, now)
-    return JSONResponse(review(engine.state, minutes, figures))
+    return engine, await stats_of(request).compared(engine.state, review(engine.state, minutes, figures))
+
+
+async def get_review(request: Request) -> Response:
+    _, body = await full_review(request)
+    return JSONResponse(body)
 
 
 async def get_review_csv(request: Request) -> Response:
@@ -161,13 +251,43 @@ async def get_review_csv(request: Request) -> Response:
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
 
 
+def review_language(request: Request, show_language: str) -> str:
+    """``?lang=`` wins; else the show's language."""
+    lang = request.query_params.get("lang", "").lower()
+    return "zh-CN" if lang.startswith("zh") else "en" if lang.startswith("en") else show_language
+
+
+def page_headers() -> dict[str, str]:
+    return {"Content-Security-Policy": report.csp(), "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
+
+
+async def review_page(request: Request) -> Response:
+    """``/shows/{id}/review``: the review as one printable page, for the REVIEW
+    roles with the control panel's login; anyone else gets the panel's page
+    for the error (a login hint when not logged in)."""
+    try:
+        engine, body = await full_review(request)
+    except LiveError as exc:
+        lang = page_language(request)
+        t = strings(lang)
+        message = page_strings(lang)["error_not_started"] if isinstance(exc, Conflict) else exc.message
+        if isinstance(exc, (Unauthorized, Forbidden)):  # as the control panel: with the login hint
+            return render("message.html", status=exc.status, lang=lang, t=t, title=t["error"], message=message)
+        return render("message.html", status=exc.status, lang=lang, t=t, title=t["error"], message=message, hint="")
+    html = report.page(body, review_language(request, engine.state.language),
+                       titles=[s.title for s in engine.state.segments], generated_at=hub(request).clock())
+    return HTMLResponse(html, headers=page_headers())
+
+
 routes = [
     Route("/api/shows/{show_id}/review", get_review, methods=["GET"]),
     Route("/api/shows/{show_id}/review.csv", get_review_csv, methods=["GET"]),
+    Route("/shows/{show_id}/review", review_page, methods=["GET"]),
 ]
 
 
-def start(hub: Hub) -> tuple[Stats, asyncio.Task[Any]]:
+def start(hub: Hub, benchmarks: Benchmarks | None = None) -> tuple[Stats, asyncio.Task[Any]]:
     """The app's Stats and its running publisher (the lifespan cancels it)."""
-    stats = Stats(hub)
+    stats = Stats(hub, benchmarks=benchmarks)
     return stats, asyncio.ensure_future(stats.run())

@@ -153,13 +153,18 @@ class Series:
     gmv: Array
     segment: Array
     visits: Visits  # what the audience numbers were counted from (the metrics reuse them)
+    presence: Presence  # the visits' joins and leaves, sorted
+    # the tally it was counted from: the review's tables and analytics read its other
+    # columns (skus, moments, segment changes), never past ``end`` (a live tally may grow since)
+    tally: Tally
 
     def __len__(self) -> int:
         return len(self.minute)
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One dict a minute, as the review's ``minutes`` (gmv as text, segment None when nothing)."""
-        cols = [getattr(self, f).tolist() for f in FIELDS]
+    def rows(self, first: int = 0) -> list[dict[str, Any]]:
+        """One dict a minute from minute ``first`` on, as the review's ``minutes``
+        (gmv as text, segment None when nothing)."""
+        cols = [getattr(self, f)[first:].tolist() for f in FIELDS]
         gmv, seg = FIELDS.index("gmv"), FIELDS.index("segment")
         out = []
         for values in zip(*cols, strict=True):
@@ -237,6 +242,8 @@ def series(tally: Tally, now: int | None = None) -> Series:
         gmv=column_per_minute(tally.order_at, start, end, n, tally.order_cents),
         segment=segment.astype(np.int64),
         visits=v,
+        presence=presence,
+        tally=tally,
     )
 
 

@@ -25,8 +25,12 @@ import numpy.typing as npt
 from stats import money
 
 Event = dict[str, Any]
+# (at, kind, id, sku, detail): a pin, a flash sale opening (at = its opens_at) or
+# closing, a draw opened or drawn, a segment extended; see Tally.moments
+Moment = tuple[int, str, str | None, str | None, str | None]
 NO_VIEWER = -1  # an order without a viewer
 NO_SEGMENT = -1  # nothing on air
+NO_SKU = -1  # an order or click without a sku
 FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
 
 
@@ -94,7 +98,9 @@ class Tally:
     ``order_viewer`` or NO_VIEWER) and ``returned`` (order index → returned
     units, capped at the order's); segment changes (``segment_at``,
     ``segment_to`` or NO_SEGMENT). ``interacted()``: viewer indexes that liked,
-    commented, shared or claimed."""
+    commented, shared or claimed. For the review's tables: ``order_sku`` and
+    ``click_sku`` (indexes into ``skus``, sku → index; NO_SKU when none), and
+    ``moments``: the rare events that say what happened on air (``Moment``)."""
 
     def __init__(self) -> None:
         self.seq = 0
@@ -110,6 +116,9 @@ class Tally:
         self.comment_at, self.share_at, self.click_at = _i64(), _i64(), _i64()
         self.order_at, self.order_qty, self.order_cents = _i64(), _i64(), _i64()
         self.order_viewer = Column(np.int32)
+        self.order_sku, self.click_sku = Column(np.int32), Column(np.int32)
+        self.skus: dict[str, int] = {}
+        self.moments: list[Moment] = []
         self.order_index: dict[str, int] = {}  # order id → row: an order counts once
         self.returned: dict[int, int] = {}
         self.segment_at = _i64()
@@ -128,6 +137,13 @@ class Tally:
             "show.started": self._started,
             "show.ended": self._ended,
             "show.created": self._created,
+            "product.pinned": self._pinned,
+            "product.unpinned": self._unpinned,
+            "flash_sale.opened": self._sale_opened,
+            "flash_sale.closed": self._sale_closed,
+            "draw.opened": self._draw_opened,
+            "draw.closed": self._draw_closed,
+            "segment.extended": self._extended,
         }
 
     # -- the one pass ------------------------------------------------------------
@@ -145,6 +161,7 @@ class Tally:
         staff, viewers, open_visits = self.staff, self.viewers, self.open_visits
         interacting = self._interacting.add
         comment_at, share_at, click_at = self.comment_at.append, self.share_at.append, self.click_at.append
+        click_sku, sku_index = self.click_sku.append, self.sku_index
         visit_join, visit_leave, visit_viewer = (self.visit_join.append, self.visit_leave.append,
                                                  self.visit_viewer.append)
         rare = self._handlers.get
@@ -181,6 +198,7 @@ class Tally:
                     vid = e.get("viewer_id")
                     if vid is None or vid not in staff:
                         click_at(e["at"])
+                        click_sku(sku_index(e.get("sku")))
                 elif kind == "viewer.shared":
                     vid = e["viewer_id"]
                     if vid not in staff:
@@ -208,6 +226,15 @@ class Tally:
         ix = self.viewers.get(viewer_id)
         if ix is None:
             ix = self.viewers[viewer_id] = len(self.viewers)
+        return ix
+
+    def sku_index(self, sku: Any) -> int:
+        """The index of ``sku`` in ``skus`` (added when new); NO_SKU for None."""
+        if sku is None:
+            return NO_SKU
+        ix = self.skus.get(sku)
+        if ix is None:
+            ix = self.skus[sku] = len(self.skus)
         return ix
 
     def _interact(self, ix: int) -> None:
@@ -242,7 +269,7 @@ class Tally:
             self.like_at.append(t if (t := e.get("liked_at")) is not None else e["at"])
             self.like_n.append(added)
 
-    def _order(self, order_id: str, at: int, qty: int, cents: int, viewer_id: Any) -> None:
+    def _order(self, order_id: str, at: int, qty: int, cents: int, viewer_id: Any, sku: Any) -> None:
         if order_id in self.order_index or (viewer_id is not None and viewer_id in self.staff):
             return
         ix = None if viewer_id is None else self._viewer(viewer_id)
@@ -251,18 +278,43 @@ class Tally:
         self.order_qty.append(qty)
         self.order_cents.append(cents)
         self.order_viewer.append(NO_VIEWER if ix is None else ix)
+        self.order_sku.append(self.sku_index(sku))
 
     def _claimed(self, e: Event) -> None:
         vid = e["viewer_id"]
         qty = e["qty"]
-        self._order(e["order_id"], e["at"], qty, money.hundredths(e["price"]) * qty, vid)
+        self._order(e["order_id"], e["at"], qty, money.hundredths(e["price"]) * qty, vid, e.get("sku"))
         if vid not in self.staff:
             self._interact(self._viewer(vid))
 
     def _placed(self, e: Event) -> None:
         at = e.get("placed_at")
         self._order(e["order_id"], e["at"] if at is None else at, e["qty"], money.hundredths(e["amount"]),
-                    e.get("viewer_id"))
+                    e.get("viewer_id"), e.get("sku"))
+
+    def _pinned(self, e: Event) -> None:
+        self.moments.append((e["at"], "pinned", None, e["sku"], None))
+
+    def _unpinned(self, e: Event) -> None:
+        self.moments.append((e["at"], "unpinned", None, None, None))
+
+    def _sale_opened(self, e: Event) -> None:
+        sale = e["sale"]
+        self.moments.append((sale.get("opens_at", e["at"]), "sale_opened", sale["id"], sale["sku"], sale["price"]))
+        self.moments.append((sale["deadline"], "sale_deadline", sale["id"], sale["sku"], None))
+
+    def _sale_closed(self, e: Event) -> None:
+        self.moments.append((e["at"], "sale_closed", e["sale_id"], None, e.get("reason")))
+
+    def _draw_opened(self, e: Event) -> None:
+        draw = e["draw"]
+        self.moments.append((e["at"], "draw_opened", draw["id"], None, draw.get("prize")))
+
+    def _draw_closed(self, e: Event) -> None:
+        self.moments.append((e["at"], "draw_closed", e["draw_id"], None, None))
+
+    def _extended(self, e: Event) -> None:
+        self.moments.append((e["at"], "extended", str(e["index"]), None, str(e["seconds"])))
 
     def _returned(self, e: Event) -> None:
         row = self.order_index.get(e["order_id"])

@@ -108,6 +108,16 @@ class Accounts:
                     return Principal(row.role, row.show_id, row.name, row.staff_id)
         return None
 
+    async def hosts(self) -> dict[str, list[str]]:
+        """The names of each show's staff members with the ``host`` role (sorted,
+        each once), by show id; a show without one is not in it."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(staff.c.show_id, staff.c.name).where(staff.c.role == "host"))).all()
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            found.setdefault(row.show_id, set()).add(row.name)
+        return {show_id: sorted(names) for show_id, names in found.items()}
+
     async def end_session(self, token: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(sessions).where(sessions.c.token_hash == hash_token(token)))

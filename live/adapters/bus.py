@@ -161,14 +161,16 @@ class MemoryBus:
                 if not sub.deliver(item):
                     break
 
-    def notify(self, show_id: str, message: dict[str, Any], audience: str) -> None:
+    def notify(self, show_id: str, message: dict[str, Any], audience: str,
+               roles: frozenset[str] | None = None) -> None:
         """Hand a message that is not a journal event (no seq: ``stats.tick``) to the
-        show's subscribers of ``audience`` only; never waits, never raises for a
-        slow subscriber. The others' queues never see it."""
+        show's subscribers of ``audience`` only (of ``roles`` only, when given:
+        their sessions drop it); never waits, never raises for a slow subscriber.
+        The others' queues never see it."""
         subs = self._audiences.get((show_id, audience))
         if not subs:
             return
-        item = Notice(message, audience)
+        item = Notice(message, audience, roles)
         for sub in list(subs):
             sub.deliver(item)
 

@@ -1,6 +1,10 @@
-"""Page strings in English and Simplified Chinese (one dict per language)."""
+"""Page strings in English and Simplified Chinese (one dict per language; the
+review's sentences come from ``live.core.i18n_review``)."""
 
 from __future__ import annotations
+
+from live.core import i18n_review
+from live.core.i18n_viewer import VIEWER_EN, VIEWER_ZH
 
 EN: dict[str, str] = {
     "lang_name": "English",
@@ -8,6 +12,7 @@ EN: dict[str, str] = {
     "other_lang_code": "zh-CN",
     "app": "live-companion",
     "control_panel": "Control panel",
+    "review_page": "Review",
     "error": "Error",
     "not_logged_in": "Open your login link to use the control panel.",
     "shows": "Shows",
@@ -152,6 +157,22 @@ EN: dict[str, str] = {
     "offline": "Not connected. Try again in a moment.",
     "claim_failed": "Could not claim: {message}",
     "bad_text": "Check what you typed: it is empty, too long, or has invisible characters.",
+    "dash_title": "Live numbers",
+    "dash_viewers": "Watching now",
+    "dash_likes": "Likes / min",
+    "dash_comments": "Comments / min",
+    "dash_per_min_hint": "last full minute",
+    "dash_orders": "Orders so far",
+    "dash_gmv": "GMV so far",
+    "dash_conversion": "Conversion",
+    "dash_conversion_hint": "buyers ÷ viewers",
+    "dash_curve": "Viewers at each minute, segments as bands",
+    "dash_bars": "Orders per minute, last 30 minutes",
+    "dash_now": "now",
+    "dash_min": "{n} min",
+    "dash_waiting": "The numbers start when the show goes live.",
+    "dash_updated": "As of {t} into the show",
+    "dash_ended": "Final numbers",
 }
 
 ZH: dict[str, str] = {
@@ -160,6 +181,7 @@ ZH: dict[str, str] = {
     "other_lang_code": "en",
     "app": "直播助手",
     "control_panel": "中控台",
+    "review_page": "复盘",
     "error": "出错了",
     "not_logged_in": "请先打开您的登录链接再使用中控台。",
     "shows": "直播场次",
@@ -304,8 +326,39 @@ ZH: dict[str, str] = {
     "offline": "网络未连接, 请稍后再试。",
     "claim_failed": "抢购失败: {message}",
     "bad_text": "请检查输入内容: 内容为空、过长或含有不可见字符。",
+    "dash_title": "实时数据",
+    "dash_viewers": "当前在线",
+    "dash_likes": "每分钟点赞",
+    "dash_comments": "每分钟评论",
+    "dash_per_min_hint": "上一整分钟",
+    "dash_orders": "累计订单",
+    "dash_gmv": "累计成交额",
+    "dash_conversion": "转化率",
+    "dash_conversion_hint": "下单人数 ÷ 观看人数",
+    "dash_curve": "每分钟在线人数, 色带为环节",
+    "dash_bars": "近 30 分钟每分钟订单",
+    "dash_now": "现在",
+    "dash_min": "{n} 分钟",
+    "dash_waiting": "开播后这里显示实时数据。",
+    "dash_updated": "开播 {t} 时的数据",
+    "dash_ended": "最终数据",
 }
 
+
+
+def _add(strings: dict[str, str], more: dict[str, str]) -> None:
+    """Adds ``more`` to ``strings``; raises ValueError when a key is in both (one
+    page's words would silently replace another's)."""
+    if set(strings) & set(more):
+        raise ValueError(f"page strings defined twice: {sorted(set(strings) & set(more))}")
+    strings.update(more)
+
+
+# the viewer pages' strings live beside these (live/core/i18n_viewer.py)
+_add(EN, VIEWER_EN)
+_add(ZH, VIEWER_ZH)
+_add(EN, i18n_review.EN)
+_add(ZH, i18n_review.ZH)
 LANGUAGES = {"en": EN, "zh-CN": ZH}
 
 

@@ -45,6 +45,8 @@ class FlashSale:
     claimed: dict[str, int] = field(default_factory=dict)
     orders: int = 0  # won claims and shop orders
     orders_by_id: dict[str, Order] = field(default_factory=dict)  # every order (claims too) by its id
+    # the shop's own return ids (its after-sale number) → (order_id, qty, returned_at): a retried return counts once
+    return_ids: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     clicks: dict[str, int] = field(default_factory=dict)  # tracked-link clicks by sku
     _draft: object = field(default=None, init=False, repr=False, compare=False)
 
@@ -63,6 +65,7 @@ class FlashSale:
             "deadline": self.deadline,
             "status": self.status_at(now),
             "closed_reason": self.closed_reason,
+            "closed_at": self.closed_at,
         }
 
     def status_at(self, now: int) -> str:
@@ -233,7 +236,7 @@ def _clone(record: R, **fresh: Any) -> R:
 
 # Containers a fold may change; a draft copies each one at its first change.
 _CONTAINERS = ("viewers", "comments", "comment_index", "sales", "claims", "draws", "announced_stock",
-               "announced_entries", "orders_by_id", "clicks", "platform_events")
+               "announced_entries", "orders_by_id", "return_ids", "clicks", "platform_events")
 
 
 @dataclass
@@ -256,6 +259,8 @@ class Ledger:
     draws: dict[str, Draw] = field(default_factory=dict)
     orders: int = 0  # won claims and shop orders
     orders_by_id: dict[str, Order] = field(default_factory=dict)  # every order (claims too) by its id
+    # the shop's own return ids (its after-sale number) → (order_id, qty, returned_at): a retried return counts once
+    return_ids: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     clicks: dict[str, int] = field(default_factory=dict)  # tracked-link clicks by sku
     # every platform event id taken (live.core.platform): its value is always True
     platform_events: dict[str, bool] = field(default_factory=dict)

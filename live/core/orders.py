@@ -32,7 +32,7 @@ MAX_ORDER_QTY = 100_000
 SKEW_MS = 5 * 60_000  # how far a shop's clock may run ahead of ours (or an order's time precede the show)
 MAX_IMPORT_LINES = 10_000
 ORDER_FIELDS = frozenset({"order_id", "sku", "qty", "amount", "viewer_id", "at"})
-RETURN_FIELDS = frozenset({"order_id", "qty", "at"})
+RETURN_FIELDS = frozenset({"order_id", "qty", "at", "return_id"})
 TIME_FORMATS = ("ISO 8601 (2024-05-01T20:15:00+08:00), 'YYYY-MM-DD HH:MM:SS' in the show's timezone, "
                 "or Unix milliseconds")
 
@@ -131,21 +131,36 @@ def _too_many(order_id_: str, qty: int, units: int, returned: int) -> Invalid:
 
 
 def give_back(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
-    """``order.return {return: {order_id, qty, at?}}``: ``order.returned``, or no
-    events when a return with this ``at`` and qty is already recorded. Raises
-    NotFound (an unknown order) or Invalid (more units than are left to return)."""
+    """``order.return {return: {order_id, qty, at?, return_id?}}``: ``order.returned``,
+    or no events when this return is already recorded: one with the same
+    ``return_id`` (the shop's own after-sale number: the way a retry is known
+    whatever its time) for the same order and qty, or, without a ``return_id``,
+    one with the same ``at`` and qty. Raises NotFound (an unknown order),
+    IdempotencyMismatch (a ``return_id`` already recorded for another order or
+    qty) or Invalid (more units than are left to return)."""
     v.no_unknown_keys(cmd, {"type", "return"}, "")
     body = v.obj(cmd.get("return"), "")
     v.no_unknown_keys(body, set(RETURN_FIELDS), "")
     order = lookup(state.ledger.orders_by_id, order_id(body.get("order_id")), "order", "order_id")
     qty = v.integer(body.get("qty"), "qty", lo=1, hi=MAX_ORDER_QTY)
+    return_id = None if body.get("return_id") is None else order_id(body["return_id"], "return_id")
     given = body.get("at") is not None
     at = _return_time(body["at"], now, order.placed_at) if given else now
-    if given and (at, qty) in order.returns:
+    if return_id is not None and return_id in state.ledger.return_ids:
+        known_order, known_qty, _ = state.ledger.return_ids[return_id]
+        if (known_order, known_qty) != (order.id, qty):
+            raise IdempotencyMismatch(
+                f"return {return_id!r} is already recorded for {known_qty} of order {known_order!r}; "
+                "a return id names one return", "return_id")
+        return []
+    if return_id is None and given and (at, qty) in order.returns:
         return []
     if qty > order.qty - order.returned:
         raise _too_many(order.id, qty, order.qty, order.returned)
-    return [{"type": "order.returned", "order_id": order.id, "qty": qty, "returned_at": at, "source": "webhook"}]
+    event = {"type": "order.returned", "order_id": order.id, "qty": qty, "returned_at": at, "source": "webhook"}
+    if return_id is not None:
+        event["return_id"] = return_id
+    return [event]
 
 
 # -- the CSV import -------------------------------------------------------------------
@@ -329,6 +344,8 @@ def fold(state: ShowState, event: Event) -> ShowState:
         order = ledger.own_order(event["order_id"])
         order.returned += event["qty"]
         order.returns.append((event["returned_at"], event["qty"]))
+        if event.get("return_id") is not None:
+            ledger.put("return_ids", event["return_id"], (event["order_id"], event["qty"], event["returned_at"]))
     return state
 
 

@@ -51,8 +51,10 @@ def parse_hello(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The snapshot's ``state`` (also ``GET …/state``)."""
+def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[str, Any]] | None = None,
+               viewer_id: str | None = None) -> dict[str, Any]:
+    """The snapshot's ``state`` (also ``GET …/state``); for ``viewer_id``, with that
+    viewer's own hidden comments among the comments (see ``own_hidden_comment``)."""
     staff = audience == STAFF
     view: dict[str, Any] = {
         "show": {
@@ -69,15 +71,16 @@ def state_view(state: ShowState, now: int, audience: str, warnings: list[dict[st
         "rundown": rundown_view(state, now, staff=staff),
         "products": [p.to_dict() for p in state.products],
         "pinned_sku": state.pinned_sku,
-        **audience_view(state, now, staff),
+        **audience_view(state, now, staff, viewer_id),
     }
     if staff:
         view["compliance"] = warnings or []
     return view
 
 
-def audience_view(state: ShowState, now: int, staff: bool) -> dict[str, Any]:
-    """Flash sales, draws, likes, viewers and recent comments for a snapshot."""
+def audience_view(state: ShowState, now: int, staff: bool, viewer_id: str | None = None) -> dict[str, Any]:
+    """Flash sales, draws, likes, viewers and recent comments for a snapshot (a
+    viewer's own hidden comments included for ``viewer_id``)."""
     ledger = state.ledger
     draws = []
     for d in ledger.draws.values():
@@ -94,13 +97,15 @@ def audience_view(state: ShowState, now: int, staff: bool) -> dict[str, Any]:
         "draws": draws,
         "likes": {"total": ledger.likes_total, "goal": ledger.like_goal, "reached": ledger.like_goal_reached},
         "viewers": {"now": ledger.present, "peak": ledger.peak},
-        "comments": [c.view(staff) for c in comments if staff or not (c.hidden or c.deleted)],
+        "comments": [c.view(staff) for c in comments
+                     if staff or not (c.deleted or (c.hidden and (viewer_id is None or c.viewer_id != viewer_id)))],
         "pinned_comment": pinned,
     }
 
 
 def snapshot(
-    state: ShowState, now: int, audience: str, epoch: str, warnings: list[dict[str, Any]] | None = None
+    state: ShowState, now: int, audience: str, epoch: str, warnings: list[dict[str, Any]] | None = None,
+    viewer_id: str | None = None,
 ) -> dict[str, Any]:
     """The ``snapshot`` message: ``seq``, ``epoch``, ``server_time`` and ``state``."""
     return {
@@ -108,7 +113,7 @@ def snapshot(
         "seq": state.seq,
         "epoch": epoch,
         "server_time": now,
-        "state": state_view(state, now, audience, warnings),
+        "state": state_view(state, now, audience, warnings, viewer_id),
     }
 
 
@@ -146,6 +151,16 @@ def for_audience(event: Event, audience: str) -> Event | None:
     return event
 
 
+def own_hidden_comment(event: Event, viewer_id: str | None) -> Event | None:
+    """A comment hidden by the banned-word filter as its own author sees it: like
+    any shown comment (as on Douyin, the author is not told, and no one else
+    sees it); None for every other event or viewer."""
+    if (event["type"] != "comment.new" or not event.get("hidden") or viewer_id is None
+            or event.get("viewer_id") != viewer_id):
+        return None
+    return {k: val for k, val in without_private(event).items() if k not in _STAFF_ONLY_FIELDS}
+
+
 class Outgoing:
     """One published event, encoded at most once per audience however many
     connections send it (fan-out to thousands must not re-encode per socket)."""
@@ -167,14 +182,18 @@ class Outgoing:
 class Notice:
     """A message for one audience that is not a journal event (``stats.tick``):
     it has no ``seq``, so a session sends it whatever it has sent before, and a
-    reconnect never replays it. Encoded once, however many connections send it."""
+    reconnect never replays it. ``roles``, when given, narrows the audience to
+    the staff of those roles (the show's numbers go to those who may read the
+    review). Encoded once, however many connections send it."""
 
-    __slots__ = ("_text", "audience", "message")
+    __slots__ = ("_text", "audience", "message", "roles")
     seq: None = None
 
-    def __init__(self, message: dict[str, Any], audience: str = STAFF) -> None:
+    def __init__(self, message: dict[str, Any], audience: str = STAFF,
+                 roles: frozenset[str] | None = None) -> None:
         self.message = message
         self.audience = audience
+        self.roles = roles
         self._text: str | None = None
 
     def encoded(self, audience: str) -> str | None:

@@ -191,7 +191,9 @@ def _sale(state: ShowState, cmd: dict[str, Any]) -> FlashSale:
 def sale_close(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
     v.no_unknown_keys(cmd, {"type", "sale_id"}, "")
     sale = _sale(state, cmd)
-    if sale.status == "closed":
+    # A sold-out sale has stopped selling but stays on screen ("Sold out") until
+    # its deadline; closing it takes it off the overlays at once. Once.
+    if sale.status == "closed" and sale.closed_reason != "sold_out":
         raise Conflict(f"flash sale {sale.id} is already closed")
     return [{"type": "flash_sale.closed", "sale_id": sale.id, "reason": "closed", "remaining": sale.remaining}]
 
@@ -229,7 +231,8 @@ def fold(state: ShowState, event: Event) -> ShowState:
         sale = ledger.own_sale(event["sale_id"])
         sale.status = "closed"
         sale.closed_reason = event["reason"]
-        sale.closed_at = at
+        if sale.closed_at is None:  # a sold-out sale closed by staff stopped selling when it sold out
+            sale.closed_at = at
         ledger.put("announced_stock", sale.id, sale.remaining)
     return state
 

@@ -151,7 +151,8 @@ class Session:
                  recovered: bool | None = None) -> str:
         """The ``snapshot`` frame for this audience (``recovered: false`` when a
         reconnect could not be replayed); it covers every seq up to the state's."""
-        msg = p.snapshot(state, now, self.audience, epoch, warnings if self.audience == p.STAFF else None)
+        msg = p.snapshot(state, now, self.audience, epoch, warnings if self.audience == p.STAFF else None,
+                         self.viewer_id)
         if recovered is not None:
             msg["recovered"] = recovered
         if self.viewer_id is not None:
@@ -164,7 +165,7 @@ class Session:
     def replayed(self, last_seq: int, missed: list[Event], epoch: str, now: int) -> list[str]:
         """The frames of a replayed catch-up: each missed event this audience may
         see, then ``recovered``."""
-        frames = [text for e in missed if (text := p.Outgoing(e).encoded(self.audience)) is not None]
+        frames = [text for e in missed if (text := self._encoded(p.Outgoing(e))) is not None]
         self.sent = max(last_seq, missed[-1]["seq"] if missed else 0)
         frames.append(p.dumps({"type": "recovered", "seq": self.sent, "epoch": epoch, "server_time": now,
                                "recovered": True, "missed": len(missed)}))
@@ -176,10 +177,21 @@ class Session:
         """The frame for a published event or a notice, or None (already covered,
         or not ours). A notice (no seq: not in the journal) is never "covered"."""
         if item.seq is None:
+            if item.roles is not None and (self.who is None or self.who.role not in item.roles):
+                return None
             return item.encoded(self.audience)
         if item.seq <= self.sent:
             return None
         self.sent = item.seq
+        return self._encoded(item)
+
+    def _encoded(self, item: p.Delivery) -> str | None:
+        """The event as this socket sees it: its audience's view, except a viewer's
+        own hidden comment, which its author sees (and no one else)."""
+        if isinstance(item, p.Outgoing):
+            own = p.own_hidden_comment(item.event, self.viewer_id)
+            if own is not None:
+                return p.dumps(own)
         return item.encoded(self.audience)
 
     # -- messages in -------------------------------------------------------------------

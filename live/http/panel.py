@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from live.core.auth import REVIEW
 from live.core.errors import LiveError
 from live.core.i18n import strings
 from live.http.web import hub, page_language, principal
@@ -102,7 +103,9 @@ async def control(request: Request) -> Response:
         show_id=show_id,
         title=engine.state.title,
         role=who.role,
+        can_review=who.role in REVIEW,
         name=who.name,
+        dashboard=who.role in REVIEW,  # the roles that may read the show's numbers
         public_url=hub(request).public_url,
     )
 

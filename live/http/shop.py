@@ -61,15 +61,23 @@ async def post_order(request: Request) -> Response:
 
 
 async def post_return(request: Request) -> Response:
-    """``201 {order_id, qty, returned_at, returned, duplicate: false}`` (``returned``:
-    the order's returned units in all); a return already recorded with this ``at``
-    and qty: ``200`` with ``duplicate: true``."""
+    """``201 {order_id, qty, returned_at, returned, return_id, duplicate: false}``
+    (``returned``: the order's returned units in all); a return already recorded
+    (the same ``return_id``, or without one the same ``at`` and qty): ``200`` with
+    ``duplicate: true`` and the recorded ``returned_at``."""
     engine, body = await signed_body(request)
     events = await engine.submit({"type": "order.return", "return": body})
-    order = engine.state.ledger.orders_by_id[body["order_id"]]
-    at = events[0]["returned_at"] if events else body["at"]
+    ledger = engine.state.ledger
+    order = ledger.orders_by_id[body["order_id"]]
+    return_id = body.get("return_id")
+    if events:
+        at = events[0]["returned_at"]
+    elif return_id is not None:
+        at = ledger.return_ids[return_id][2]
+    else:
+        at = body["at"]
     answer = {"order_id": order.id, "qty": body["qty"], "returned_at": at, "returned": order.returned,
-              "duplicate": not events}
+              "return_id": return_id, "duplicate": not events}
     return JSONResponse(answer, status_code=201 if events else 200)
 
 

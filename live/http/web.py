@@ -165,13 +165,17 @@ async def principal(conn: HTTPConnection, required: bool = True) -> Principal | 
     return None
 
 
-def page_language(conn: HTTPConnection) -> str:
-    """``?lang=`` wins, then Accept-Language; English unless Chinese is preferred."""
+def page_language(conn: HTTPConnection, show_language: str | None = None) -> str:
+    """``?lang=`` wins; then the show's own language when the page belongs to a show
+    (an OBS browser source or a viewer's phone says nothing useful about the show);
+    else Accept-Language, English unless Chinese is preferred."""
     lang = conn.query_params.get("lang", "")
     if lang.lower().startswith("zh"):
         return "zh-CN"
     if lang.lower().startswith("en"):
         return "en"
+    if show_language in ("en", "zh-CN"):
+        return show_language
     for part in conn.headers.get("accept-language", "").split(","):
         tag = part.split(";")[0].strip().lower()
         if tag.startswith("zh"):

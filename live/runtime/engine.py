@@ -143,6 +143,8 @@ class ShowEngine:
             raise Forbidden(f"{kind} is sent by viewers or the server, not staff")
         else:
             raise Invalid(f"unknown command type {kind!r}", "type")
+        if kind == "show.end":
+            await self.settle_before_end()
         if principal.role != "viewer":
             # Fresh randomness for any draw the command opens (draw.open, or a
             # segment's draw action on start / next / goto / previous).
@@ -333,12 +335,18 @@ class ShowEngine:
         return self.presence.add_likes(viewer_id, count, self.clock())
 
     async def connected(self, viewer_id: str) -> None:
-        """A viewer socket opened: a join, unless it resumes a visit within the grace period."""
-        if not self.presence.opened(viewer_id):
+        """A viewer socket opened: a join, unless it resumes a visit within the grace
+        period. Back after the grace period ran out, the viewer left when their
+        socket dropped, even if no tick has journaled it yet. The join goes
+        through the writer's queue whatever the state says now: a tick journaling
+        the viewer's leave is ahead of it there, and ``viewer.join`` of a present
+        viewer is nothing."""
+        joins, left_at = self.presence.opened(viewer_id, self.clock())
+        if not joins or viewer_id not in self.state.ledger.viewers:
             return
-        viewer = self.state.ledger.viewers.get(viewer_id)
-        if viewer is not None and viewer.connected_since is None:
-            await self.submit({"type": "viewer.join", "_viewer": viewer_id})
+        if left_at is not None:
+            await self.submit({"type": "viewer.leave", "_viewer": viewer_id, "_left_at": left_at})
+        await self.submit({"type": "viewer.join", "_viewer": viewer_id})
 
     def disconnected(self, viewer_id: str) -> None:
         """A viewer socket closed: a leave after GRACE_MS unless the viewer comes back."""
@@ -401,6 +409,23 @@ class ShowEngine:
         """Count ``n`` ticks that would have found nothing to do (``quiet``), so the
         ticks after them alternate their tickers exactly as if they had run."""
         self._ticks += n
+
+    async def settle_before_end(self) -> list[Event]:
+        """Journal, before ``show.end``, what the next tick would have: the likes
+        waiting for it (acknowledged: never lost) and the leaves of viewers whose
+        last socket dropped and who are still in their grace period (they are not
+        watching when the show ends: a leave, dated when the socket dropped, so the
+        review is final at the end instead of changing a grace period later). It
+        counts no tick, so the tickers keep their rhythm."""
+        likes, left = self.presence.settle()
+        if not (likes or left):
+            return []
+        try:
+            return await self.submit({"type": "tick", "_likes": likes, "_left": left, "_viewers": False,
+                                      "_entries": False, "_seed": secrets.token_hex(32)})
+        except Exception:
+            self.presence.restore(likes, left)
+            raise
 
     async def tick(self) -> list[Event]:
         """Coalesced likes, expired visits, tickers and deadlines → events."""

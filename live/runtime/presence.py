@@ -45,10 +45,18 @@ class Presence:
             if n > 0:
                 self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
 
-    def opened(self, viewer_id: str) -> bool:
-        """A socket opened; returns False when it resumes a visit within the grace period."""
+    def opened(self, viewer_id: str, now: int) -> tuple[bool, int | None]:
+        """A socket opened: ``(joins, left_at)``. ``joins`` is False when it resumes a
+        visit within the grace period. ``left_at`` is when the viewer's last socket
+        dropped if the grace period has run out since without a tick taking the
+        leave (a late ticker): the caller journals that leave before the join."""
         self.sockets[viewer_id] = self.sockets.get(viewer_id, 0) + 1
-        return self.leaving.pop(viewer_id, None) is None
+        dropped = self.leaving.pop(viewer_id, None)
+        if dropped is None:
+            return True, None
+        if now - dropped >= GRACE_MS:
+            return True, dropped
+        return False, None
 
     def closed(self, viewer_id: str, now: int) -> None:
         """A socket closed: the viewer's last one starts the grace period."""
@@ -63,10 +71,21 @@ class Presence:
         """The viewer's last socket is gone since ``at`` (also: a restart lost it)."""
         self.leaving[viewer_id] = at
 
+    def take_likes(self) -> dict[str, int]:
+        """Takes the likes since the last tick (viewer → count)."""
+        likes, self.pending_likes = self.pending_likes, {}
+        return likes
+
+    def settle(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Takes the likes since the last tick and every leave waiting for its grace
+        period to run out (the show ends: whoever has no socket open has left)."""
+        left, self.leaving = self.leaving, {}
+        return self.take_likes(), left
+
     def due(self, now: int) -> tuple[dict[str, int], dict[str, int]]:
         """Takes what the next tick journals: the likes since the last tick, and the
         leaves (viewer → when the socket dropped) whose grace period has run out."""
-        likes, self.pending_likes = self.pending_likes, {}
+        likes = self.take_likes()
         left = {vid: at for vid, at in self.leaving.items() if now - at >= GRACE_MS}
         for vid in left:
             del self.leaving[vid]

@@ -37,8 +37,9 @@ SEGMENTS: list[dict[str, Any]] = [
     {"kind": "closing", "title": P[6], "planned_seconds": 300},
 ]
 PRIZE = P[4]
-# elements that only a payload could have made (the pages have no images, svg or frames)
-MADE_BY_PAYLOAD = "img, svg, iframe, script:not([src]):not([type])"
+# elements that only a payload could have made (the pages have no images, svg or frames
+# but our own icons and the control panel dashboard's two charts, whose own children are never svg)
+MADE_BY_PAYLOAD = "img, svg:not([data-icon]):not(#dash-curve):not(#dash-bars), iframe, script:not([src]):not([type])"
 
 
 @pytest.fixture
@@ -95,6 +96,10 @@ def test_control_panel_shows_titles_talking_points_and_prize_as_text(
     page.keyboard.press("n")
     page.locator("#points li", has_text=SEGMENTS[1]["talking_points"][0]).wait_for(timeout=WAIT_MS)
     assert page.locator("#points li").all_text_contents() == SEGMENTS[1]["talking_points"]
+    # the dashboard's band for the minute (the segment on air at its end) names it as text
+    band = page.locator('#dash-curve g.band[data-segment="1"] text')
+    band.wait_for(state="attached", timeout=WAIT_MS)
+    assert band.text_content() == "2. " + SEGMENTS[1]["title"]
     assert_nothing_ran(page, dialogs)
 
 

@@ -132,3 +132,49 @@ def test_money_strings_have_two_places(currency: str) -> None:
 def test_metrics_of_a_live_show_run_to_now() -> None:
     events = journal(join(0, "a"))
     assert metrics(events, now=T0 + 90_000)["avg_dwell_seconds"] == 90.0
+
+
+def test_every_metric_of_a_small_show_by_hand() -> None:
+    """A 10-minute show, each metric worked out by hand (DESIGN.md 6.2, docs/stats.md)."""
+    got = m(
+        # visits: a twice (0–120 s, 300–360 s), b from the warm-up (counted from the start), c to the end, d briefly
+        join(0, "a"), leave(120_000, "a"), join(300_000, "a"), leave(360_000, "a"),
+        join(-60_000, "b"), leave(240_000, "b"),
+        join(60_000, "c"),
+        join(500_000, "d"), leave(530_000, "d"),
+        join(0, "boss"), likes(100_000, boss=7),  # staff: never counted
+        likes(30_000, a=5), likes(90_000, b=2, c=3),
+        e("comment.new", 200_000, viewer_id="c"), e("comment.new", 210_000, viewer_id="c"),
+        e("viewer.shared", 100_000, viewer_id="a"),
+        click(150_000, "b"), click(160_000),
+        claim(220_000, "c", 2, "99.00", "o1"),
+        order(510_000, "o2", "45.50", viewer="d"),
+        order(550_000, "o3", "10.00", qty=3),
+        order(550_000, "o4", "20.00", viewer="c", placed=700_000),  # placed after the end: counts here
+        returned(900_000, "o1", 1), returned(900_000, "zz", 1),  # a return of no order of the show: ignored
+        staff=("boss",),
+    )
+    # watch time: a 120 + 60 = 180 s, b 240 s (from the start), c 600 - 60 = 540 s, d 30 s
+    assert got["unique_viewers"] == 4
+    assert got["visits"] == 5  # a came twice
+    assert got["avg_dwell_seconds"] == (180 + 240 + 540 + 30) / 4  # 247.5
+    assert got["median_dwell_seconds"] == (180 + 240) / 2  # sorted 30, 180, 240, 540
+    assert got["peak_concurrent"] == 3  # a, b and c from 60 s to 120 s
+    assert (got["likes"], got["comments"], got["shares"], got["clicks"]) == (5 + 2 + 3, 2, 1, 2)
+    assert got["interaction_rate"] == 3 / 4  # a, b, c; d only bought from the shop
+    assert got["orders"] == 4
+    assert got["units"] == 2 + 1 + 3 + 1
+    assert got["gmv"] == "273.50"  # 2 × 99.00 + 45.50 + 10.00 + 20.00
+    assert got["buyers"] == 3  # c (twice), d, and the order without a viewer
+    assert got["conversion_rate"] == 3 / 4
+    assert got["gmv_per_buyer"] == "91.17"  # 273.50 / 3 = 91.1666…
+    assert got["avg_order_value"] == "68.38"  # 273.50 / 4 = 68.375, half up
+    assert (got["returned_units"], got["return_rate"]) == (1, 1 / 7)
+    assert got["gpm"] == "54700.00"  # 273.50 / 5 visits × 1,000
+    assert got["uv_value"] == "68.38"  # 273.50 / 4 viewers = 68.375
+
+
+def test_gpm_and_uv_value_are_null_without_visits() -> None:
+    got = m(order(0, "o1", "10.00"))
+    assert (got["visits"], got["gpm"], got["uv_value"]) == (0, None, None)
+    assert m()["gpm"] is None

@@ -1,11 +1,16 @@
 """``GET /api/shows/{id}/review`` and ``…/review.csv`` through the app (TestClient,
 the test's clock): who may read them, a draft's 409, the numbers so far of a
-live show, the CSV Excel opens, no viewer id anywhere."""
+live show, the CSV Excel opens, no viewer id anywhere; a simulated show
+imported as a recording gets its planted effects first; a refused return
+leaves the review as it was."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +18,8 @@ from starlette.testclient import TestClient
 
 from live.core.auth import REVIEW, STAFF_ROLES
 from tests.conftest import FakeClock, admin_headers, new_show
+from tests.stats.shows import Exodus, Rush, Spec, draw, recording
+from tests.stats.test_dropoffs import product_segments
 
 
 def staff(client: TestClient, sid: str, role: str) -> dict[str, str]:
@@ -151,3 +158,33 @@ def test_the_csv_is_the_minute_series_that_excel_opens_in_chinese(client: TestCl
     assert rows[1][13] == "0.00"
     assert r.content.count(b"\r\n") == 4
     assert review(client, sid)["minutes"][2]["segment"] == 1
+
+
+def test_an_imported_show_gets_its_planted_exodus_and_rush_first(client: TestClient) -> None:
+    spec = Spec(seed=91, minutes=40, viewers=900, interactions=0.1, language="en")
+    segments = product_segments(spec)
+    show = draw(Spec(**{**spec.__dict__, "effects": (Exodus(segments[1], share=0.35), Rush(segments[2], share=0.2))}))
+    body = "\n".join(json.dumps(line, ensure_ascii=False) for line in recording(show)).encode()
+    r = client.post("/api/shows/import", content=body,
+                    headers={"Content-Type": "application/x-ndjson", **admin_headers()})
+    assert r.status_code == 201, r.text
+    got = review(client, r.json()["id"])
+    assert got["drop_offs"][0]["segment"]["index"] == segments[1]
+    assert got["conversion_peaks"][0]["segment"]["index"] == segments[2]
+    assert got["conversion_peaks"][0]["flash_sale"] is not None
+    assert got["metrics"]["unique_viewers"] == len(show.join)
+    assert got["recommendations"] and got["show"]["language"] == "en"
+
+
+def test_a_return_for_an_unknown_order_is_refused_and_the_review_unchanged(client: TestClient, live: str) -> None:
+    secret = client.get(f"/api/shows/{live}", headers=admin_headers()).json()["webhook_secret"]
+    before = review(client, live)
+    raw = json.dumps({"order_id": "TB-nope", "qty": 1}).encode()
+    r = client.post(f"/api/shows/{live}/returns", content=raw, headers={
+        "X-Live-Signature": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
+        "Content-Type": "application/json"})
+    assert r.status_code == 404
+    error = r.json()["error"]
+    assert error["field"] == "order_id" and "TB-nope" in error["message"]
+    after = review(client, live)
+    assert after["metrics"] == before["metrics"] and after["metrics"]["returned_units"] == 0

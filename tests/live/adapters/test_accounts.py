@@ -152,3 +152,13 @@ async def test_racing_first_calls_agree_on_one_secret(db: AsyncEngine) -> None:
 
     assert len({value for value, _ in results}) == 1
     assert sum(made for _, made in results) == 1
+
+
+async def test_hosts_are_the_names_of_each_shows_host_staff(accounts: Accounts) -> None:
+    await accounts.add_staff("s1", "Ann", "host")
+    await accounts.add_staff("s1", "Bo", "assistant")
+    await accounts.add_staff("s1", "Ann", "host")  # a second login of the same host
+    await accounts.add_staff("s2", "小雅", "host")
+    await accounts.add_staff("s2", "Ann", "host")
+    await accounts.add_staff("s3", "Cy", "analyst")
+    assert await accounts.hosts() == {"s1": ["Ann"], "s2": ["Ann", "小雅"]}

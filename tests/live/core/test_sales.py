@@ -243,6 +243,22 @@ def test_the_last_unit_closes_the_sale_in_the_same_step_and_later_claims_are_sol
     assert sim.tick() == []  # nothing left to say about a closed sale
 
 
+def test_staff_take_a_sold_out_sale_off_the_screen_once_and_it_stays_sold_out() -> None:
+    sim = Sim()
+    sale_id = sim.open_sale("A1", stock=1)
+    sim.claim(sim.viewer("Ann"), sale_id, 1)
+    sold_at = sim.state.ledger.sales[sale_id].closed_at
+    sim.wait(5000)
+    events = sim.do({"type": "flash_sale.close", "sale_id": sale_id})
+    assert [(e["type"], e["reason"], e["remaining"]) for e in events] == [("flash_sale.closed", "closed", 0)]
+    sale = sim.state.ledger.sales[sale_id]
+    assert (sale.closed_reason, sale.closed_at) == ("closed", sold_at)  # it stopped selling when it sold out
+    assert sale.view(sim.now)["closed_at"] == sold_at
+    assert lost(sim, sim.viewer("Bob"), sale_id) == "SOLD_OUT"
+    with pytest.raises(Conflict):
+        sim.do({"type": "flash_sale.close", "sale_id": sale_id})
+
+
 @pytest.mark.parametrize("cmd, error, field", [
     ({"sale_id": "fs999"}, NotFound, "sale_id"),
     ({"sale_id": None}, NotFound, "sale_id"),

@@ -163,3 +163,37 @@ def test_a_notice_goes_out_to_its_audience_whatever_was_sent_before() -> None:
     assert staff.outgoing(notice) is not None  # no seq: never "already covered"
     assert staff.sent == 50
     assert public.outgoing(notice) is None
+
+
+def test_a_banned_word_comment_reaches_its_author_only_as_a_shown_comment() -> None:
+    sim = Sim(banned=("加微信",))
+    author, other = sim.viewer("Ann", join=True), sim.viewer("Bob", join=True)
+    sessions = {who: opened(Principal("viewer", "show1", "viewer", vid)) for who, vid in
+                (("author", author), ("other", other))}
+    sessions["overlay"] = opened()
+    sessions["staff"] = opened(STAFF, p.STAFF)
+    for session in sessions.values():
+        session.snapshot(sim.state, sim.now, "ep")
+    hidden = sim.comment(author, "加微信 abc")
+    assert hidden[0]["hidden"] is True
+    sim.wait(1000)
+    shown = sim.comment(author, "hello")
+    sent = {who: [session.outgoing(p.Outgoing(e)) for e in [*hidden, *shown]] for who, session in sessions.items()}
+    # the author sees both, as ordinary comments: not told which one was hidden, nor why
+    mine = [json.loads(t or "null") for t in sent["author"]]
+    assert [m["text"] for m in mine] == ["加微信 abc", "hello"]
+    assert all(set(m) == {"type", "seq", "at", "comment_id", "nickname", "text"} for m in mine)
+    # no one else sees it; staff see it flagged
+    assert sent["other"][0] is None and sent["overlay"][0] is None
+    assert json.loads(sent["other"][1] or "null")["text"] == "hello"
+    assert json.loads(sent["staff"][0] or "null")["flagged"] == "加微信"
+    # a later snapshot, and a replayed catch-up, keep it the author's alone
+    snaps = {who: json.loads(session.snapshot(sim.state, sim.now, "ep"))["state"]["comments"]
+             for who, session in sessions.items()}
+    assert [c["text"] for c in snaps["author"]] == ["加微信 abc", "hello"]
+    assert [c["text"] for c in snaps["other"]] == ["hello"] == [c["text"] for c in snaps["overlay"]]
+    seq = hidden[0]["seq"] - 1
+    for who, texts in (("author", ["加微信 abc", "hello"]), ("other", ["hello"])):
+        replay = [json.loads(f) for f in opened(Principal("viewer", "show1", "viewer", author if who == "author"
+                                                          else other)).replayed(seq, [*hidden, *shown], "ep", T0)]
+        assert [f["text"] for f in replay if f["type"] == "comment.new"] == texts

@@ -179,13 +179,32 @@ def test_returns_add_up_to_at_most_the_units_ordered(shop: TestClient, clock: Fa
     first = send(shop, show, "returns", {"order_id": ORDER["order_id"], "qty": 1, "at": clock.t - 1000})
     assert first.status_code == 201
     assert first.json() == {"order_id": ORDER["order_id"], "qty": 1, "returned_at": clock.t - 1000, "returned": 1,
-                            "duplicate": False}
+                            "return_id": None, "duplicate": False}
     retry = send(shop, show, "returns", {"order_id": ORDER["order_id"], "qty": 1, "at": clock.t - 1000})
     assert retry.status_code == 200 and retry.json()["duplicate"] is True
     over = send(shop, show, "returns", {"order_id": ORDER["order_id"], "qty": 2})
     assert (over.status_code, over.json()["error"]["field"]) == (422, "qty")
     assert send(shop, show, "returns", {"order_id": ORDER["order_id"], "qty": 1}).status_code == 201
     assert [e["qty"] for e in of_type(shop, show["id"], "order.returned")] == [1, 1]
+
+
+def test_a_return_id_makes_a_retry_without_a_time_count_once(shop: TestClient, clock: FakeClock) -> None:
+    show = new_show(shop)
+    send(shop, show, "orders", ORDER)  # 2 units
+    clock.advance(3_600)
+    body = {"order_id": ORDER["order_id"], "qty": 1, "return_id": "AS-1"}
+    first = send(shop, show, "returns", body)
+    assert first.status_code == 201 and first.json()["return_id"] == "AS-1"
+    clock.advance(60)  # the shop retries a minute later, without a time
+    retry = send(shop, show, "returns", body)
+    assert retry.status_code == 200
+    assert retry.json() | {} == first.json() | {"duplicate": True}  # the recorded time, not the retry's
+    other = send(shop, show, "returns", body | {"qty": 2})
+    assert (other.status_code, other.json()["error"]["code"], other.json()["error"]["field"]) == (
+        422, "IDEMPOTENCY_MISMATCH", "return_id")
+    assert [e["qty"] for e in of_type(shop, show["id"], "order.returned")] == [1]
+    second = send(shop, show, "returns", body | {"return_id": "AS-2"})
+    assert second.status_code == 201 and second.json()["returned"] == 2
 
 
 def test_a_won_claim_can_be_returned_through_the_webhook(shop: TestClient) -> None:

@@ -414,7 +414,7 @@ async def test_a_bad_comment_is_invalid_and_writes_nothing(
     assert await seq_of(http, show["id"]) == seq + 1
 
 
-async def test_a_banned_word_hides_the_comment_from_viewers_and_flags_it_for_staff(
+async def test_a_banned_word_hides_the_comment_from_other_viewers_and_flags_it_for_staff(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     show = await live_show(http)
@@ -430,6 +430,9 @@ async def test_a_banned_word_hides_the_comment_from_viewers_and_flags_it_for_sta
         flagged = await recv_until(staff, lambda m: m["type"] == "comment.new")
         assert flagged["hidden"] is True and flagged["flagged"] == "加微信"
         assert flagged["viewer_id"] == a["viewer_id"]
+        # its author sees it as a plain comment (as on Douyin: not told it is hidden)
+        own = await recv_until(wa, lambda m: m["type"] == "comment.new")
+        assert own["text"] == "便宜 加微信 详聊" and "hidden" not in own and "flagged" not in own
         # b sees the next comment, not the hidden one before it.
         await wb.send(json.dumps({"type": "comment", "text": "hello"}))
         seen = await recv_until(wa, lambda m: m["type"] == "comment.new")
@@ -439,6 +442,9 @@ async def test_a_banned_word_hides_the_comment_from_viewers_and_flags_it_for_sta
     async with ws_connect(live_server, sid) as late:  # nor in a later snapshot
         snap = await hello(late, token=b["token"])
     assert [c["text"] for c in snap["state"]["comments"]] == ["hello"]
+    async with ws_connect(live_server, sid) as mine:  # the author's own snapshot keeps it
+        snap = await hello(mine, token=a["token"])
+    assert [c["text"] for c in snap["state"]["comments"]] == ["便宜 加微信 详聊", "hello"]
 
 
 # -- what a viewer may not do ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from live.core.commands import Event, create
 from live.core.errors import Conflict, Forbidden, Invalid, LiveError, NotFound
 from live.core.show import parse_show_config
 from live.runtime import engine as engine_module
+from live.runtime import presence as presence_module
 from live.runtime.engine import ShowEngine
 from live.runtime.shows import Shows
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock
@@ -498,3 +499,97 @@ async def test_a_late_tick_is_not_followed_by_a_burst_of_catch_up_ticks(
     await engine._tick_loop()
     gaps = [b - a for a, b in pairwise(ticked)]
     assert len(ticked) == 8 and min(gaps) >= engine_module.TICK_SECONDS - 1e-9, gaps
+
+
+# -- presence: the grace period, whatever the ticker's timing -------------------------------------
+
+
+async def visits_of(journal: Journal, show_id: str) -> list[tuple[str, int]]:
+    return [(e["type"], e.get("left_at", e["at"])) for e in await journal.load(show_id)
+            if e["type"] in ("viewer.joined", "viewer.left")]
+
+
+async def test_a_viewer_back_after_the_grace_period_before_any_tick_left_and_joins_again(
+    shows: Shows, journal: LoggingJournal, clock: FakeClock
+) -> None:
+    # The ticker may be late (a busy server): the grace period ran out, but no
+    # tick has journaled the leave yet when the viewer's socket opens again.
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    viewer_id, _ = await engine.register("小明", False)
+    await engine.connected(viewer_id)
+    joined = clock.t
+    clock.advance(10)
+    dropped = clock.t
+    engine.disconnected(viewer_id)
+    clock.advance_ms(presence_module.GRACE_MS + 1)
+    await engine.connected(viewer_id)
+    assert await visits_of(journal, "s1") == [("viewer.joined", joined), ("viewer.left", dropped),
+                                             ("viewer.joined", clock.t)]
+    await engine.tick()  # nothing left for a tick to take
+    assert engine.state.ledger.present == 1 and len(await visits_of(journal, "s1")) == 3
+
+
+async def test_a_reconnect_while_a_tick_journals_the_leave_is_a_new_visit(
+    shows: Shows, journal: LoggingJournal, clock: FakeClock
+) -> None:
+    # The tick took the expired leave and waits for the journal; the viewer's
+    # socket opens meanwhile: they must end up present, not absent.
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    viewer_id, _ = await engine.register("小明", False)
+    await engine.connected(viewer_id)
+    engine.disconnected(viewer_id)
+    clock.advance_ms(presence_module.GRACE_MS)
+    journal.hold = asyncio.Event()
+    tick = asyncio.ensure_future(engine.tick())
+    await journal.waiting.wait()
+    back = asyncio.ensure_future(engine.connected(viewer_id))
+    await asyncio.sleep(0)
+    journal.hold.set()
+    await asyncio.gather(tick, back)
+    assert [kind for kind, _ in await visits_of(journal, "s1")] == ["viewer.joined", "viewer.left", "viewer.joined"]
+    assert engine.state.ledger.viewers[viewer_id].connected_since == clock.t
+
+
+async def test_likes_waiting_for_the_next_tick_are_journaled_before_the_show_ends(
+    journal: LoggingJournal, bus: Recorder, clock: FakeClock
+) -> None:
+    shows = Shows(journal, bus, clock, tick=False)  # no ticker: the likes wait for a tick that never comes
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    viewer_id, _ = await engine.register("小明", False)
+    await engine.connected(viewer_id)
+    assert engine.add_likes(viewer_id, 7) == 7  # acknowledged to the viewer
+
+    await run(engine, {"type": "show.end"})
+
+    kinds = [(e["type"], e.get("total")) for e in await journal.load("s1") if e["type"] in ("likes.tick", "show.ended")]
+    assert kinds == [("likes.tick", 7), ("show.ended", None)]
+    assert engine.state.ledger.likes_total == 7
+    await shows.close()
+
+
+async def test_a_viewer_in_their_grace_period_at_the_end_left_when_their_socket_dropped(
+    journal: LoggingJournal, bus: Recorder, clock: FakeClock
+) -> None:
+    shows = Shows(journal, bus, clock, tick=False)
+    engine = await new_show(shows)
+    await run(engine, {"type": "show.start"})
+    gone, _ = await engine.register("小明", False)
+    stays, _ = await engine.register("Bo", False)
+    for vid in (gone, stays):
+        await engine.connected(vid)
+    clock.advance(30)
+    engine.disconnected(gone)
+    dropped = clock.t
+    clock.advance(5)  # within the grace period when the show ends
+
+    await run(engine, {"type": "show.end"})
+
+    events = await journal.load("s1")
+    left = [(e["viewer_id"], e["left_at"]) for e in events if e["type"] == "viewer.left"]
+    assert left == [(gone, dropped)]  # the one still watching is no leave: their visit closes at the end
+    assert [e["type"] for e in events].index("viewer.left") < [e["type"] for e in events].index("show.ended")
+    assert engine.presence.idle
+    await shows.close()

@@ -11,7 +11,7 @@ T = 1_700_000_000_000
 
 def test_a_leave_is_due_only_once_the_grace_period_ran_out_and_is_dated_at_the_drop() -> None:
     p = Presence()
-    assert p.opened("a") is True  # a new visit
+    assert p.opened("a", T) == (True, None)  # a new visit
     p.closed("a", T)
     assert p.due(T + GRACE_MS - 1) == ({}, {})
     assert p.due(T + GRACE_MS) == ({}, {"a": T})
@@ -20,16 +20,26 @@ def test_a_leave_is_due_only_once_the_grace_period_ran_out_and_is_dated_at_the_d
 
 def test_a_reconnect_within_the_grace_period_resumes_the_visit() -> None:
     p = Presence()
-    p.opened("a")
+    p.opened("a", T)
     p.closed("a", T)
-    assert p.opened("a") is False
+    assert p.opened("a", T + GRACE_MS - 1) == (False, None)
     assert p.due(T + 10 * GRACE_MS) == ({}, {})
+
+
+def test_a_reconnect_after_the_grace_period_is_a_leave_dated_at_the_drop_and_a_join() -> None:
+    # however late the tick that would have taken the leave
+    p = Presence()
+    p.opened("a", T)
+    p.closed("a", T)
+    assert p.opened("a", T + GRACE_MS) == (True, T)
+    assert p.due(T + 10 * GRACE_MS) == ({}, {})
+    assert p.sockets == {"a": 1}
 
 
 def test_only_the_last_socket_of_a_viewer_starts_the_grace_period() -> None:
     p = Presence()
-    p.opened("a")
-    p.opened("a")
+    p.opened("a", T)
+    p.opened("a", T)
     p.closed("a", T)
     assert p.leaving == {}
     p.closed("a", T + 5)
@@ -49,7 +59,7 @@ def test_likes_are_capped_per_viewer_per_second_and_taken_by_the_tick() -> None:
 def test_what_a_failed_tick_took_is_given_back() -> None:
     p = Presence()
     p.add_likes("a", 4, T)
-    p.opened("b")
+    p.opened("b", T)
     p.closed("b", T)
     likes, left = p.due(T + GRACE_MS)
     p.add_likes("a", 1, T + GRACE_MS)
