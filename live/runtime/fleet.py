@@ -9,11 +9,8 @@ owner may do and relays the owner's events to its own sockets.
 - The owner appends each journaled batch to the show's event stream, and
   every lease round a heartbeat with its seq and epoch; a new epoch tells the
   followers the owner changed (they then tell it the sockets they hold).
-- Sockets: each process counts its own viewer sockets per show; a follower
-  sends the owner its counts as absolute numbers (so a repeat is harmless)
-  and the likes it counted, every tick; the owner keeps the counts per
-  process and treats those of a process whose heartbeat key expired as
-  dropped (the usual grace period follows).
+- Sockets: presence is the owner's; ``live.runtime.crowd`` carries each
+  process's viewer sockets and likes to it.
 - Failover: when the lease expires (the owner died) or is released (a
   graceful shutdown: ``handover``), a follower takes it and rebuilds the show
   from the journal. An owner that loses its lease, or whose append finds its

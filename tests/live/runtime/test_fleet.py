@@ -254,3 +254,23 @@ async def test_a_new_owner_hears_the_sockets_the_followers_hold(fleet: Fleet) ->
 
 async def _any_owns(*nodes: FleetShows) -> bool:
     return sum(n.owns(SHOW) for n in nodes) == 1
+
+
+async def test_a_quiet_new_owner_catches_up_with_the_old_owners_last_append(fleet: Fleet) -> None:
+    long = 120_000  # the lease rounds run when the test says
+    a, b = fleet.node(lease_ms=long), fleet.node(lease_ms=long)
+    await create(a)
+    old = await a.get(SHOW)
+    await old.execute({"type": "show.start"}, ADMIN)
+    assert await b.node.broker.drop(a.node.lease(SHOW), a._tokens[SHOW])
+    await b.get(SHOW)
+    await b._try_take(SHOW)  # b rebuilds from the journal as it is now
+    new = await b.get(SHOW)
+    seen = b.bus.subscribe(SHOW)
+    late = await old.execute({"type": "segment.next"}, ADMIN)  # a has not noticed yet: its seq is free
+    assert new.state.seq < late[-1]["seq"]
+    await b.lease_round()  # b never appends (a quiet show): the round finds the journal ahead
+    assert new.state.seq == late[-1]["seq"] and new.state.current == 1
+    assert [item.seq for item in [await seen.get() for _ in range(len(late))]] == [e["seq"] for e in late]
+    await a.lease_round()  # a's renewal fails: it steps down and follows
+    assert not a.owns(SHOW) and isinstance(await a.get(SHOW), Follower) and b.owns(SHOW)
