@@ -33,7 +33,7 @@ from live.adapters.journal import FencingError, Journal
 from live.core.auth import hash_token
 from live.core.compliance import parse_word_list
 from live.core.demo import DEMO
-from live.core.errors import LiveError
+from live.core.errors import LiveError, Unavailable
 from live.core.failures import describe
 from live.core.show import parse_show_config
 from live.http.serving import DrainingServer, drain, reuse_port_socket
@@ -183,6 +183,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
                 await import_past_demo(hub)
             except FencingError:
                 pass  # several processes started on an empty database: another one planned it
+            except Unavailable:
+                log.warning("no demo show planned: Redis is unreachable")
         app.state.hub = hub
         if generated_admin is not None:
             announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")

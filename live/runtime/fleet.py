@@ -58,6 +58,7 @@ class FleetShows(Shows):
         self.last_round = 0.0  # monotonic time of the last lease round that reached the broker
         self._tokens: dict[str, str] = {}  # owned show → this process's lease token
         self.crowd = Crowd(node, lease_ms)
+        self._later: set[str] = set()  # live shows to own or follow once Redis answers
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = False
         node.handlers.update(submit=self._serve_submit, audience=self._serve_audience)
@@ -66,6 +67,17 @@ class FleetShows(Shows):
     def start(self) -> None:
         self.node.start()
         self._tasks = [asyncio.ensure_future(self._lease_loop()), asyncio.ensure_future(self._audience_loop())]
+
+    async def load_live(self) -> list[str]:
+        """Own or follow every live show now. One that needs Redis while it is
+        unreachable is left to the lease rounds, which try again until it is back."""
+        ids = await self.journal.show_ids(status="live")
+        for show_id in ids:
+            try:
+                await self.get(show_id)
+            except Unavailable:
+                self._later.add(show_id)
+        return ids
 
     def owns(self, show_id: str) -> bool:
         engine = self._engines.get(show_id)
@@ -290,7 +302,7 @@ class FleetShows(Shows):
         while not self.closed:
             try:
                 await self.lease_round()
-            except BrokerDown:
+            except (BrokerDown, Unavailable):
                 pass  # owners carry on (the journal fences them); the next round tries again
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
                 log.error("lease round failed: %s", describe(exc))
@@ -316,6 +328,9 @@ class FleetShows(Shows):
             await self._catch_up(engine)
             self._announce(engine)
             await self.crowd.reap(engine)
+        for show_id in list(self._later):
+            await self.get(show_id)  # raises Unavailable while Redis is still away
+            self._later.discard(show_id)
         if not self.leaving:
             for show_id, engine in list(self._engines.items()):
                 if isinstance(engine, Follower) and show_id not in self._loading:

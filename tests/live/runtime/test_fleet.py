@@ -274,3 +274,22 @@ async def test_a_quiet_new_owner_catches_up_with_the_old_owners_last_append(flee
     assert [item.seq for item in [await seen.get() for _ in range(len(late))]] == [e["seq"] for e in late]
     await a.lease_round()  # a's renewal fails: it steps down and follows
     assert not a.owns(SHOW) and isinstance(await a.get(SHOW), Follower) and b.owns(SHOW)
+
+
+async def test_a_process_started_while_redis_is_down_takes_its_live_shows_once_it_is_back(
+    fleet: Fleet, brokers: Brokers,
+) -> None:
+    if brokers.kind != "memory":
+        pytest.skip("Redis itself is stopped and restarted in tests/test_scaled.py")
+    a = fleet.node()
+    await create(a)
+    await (await a.get(SHOW)).execute({"type": "show.start"}, ADMIN)
+    await crash(a)
+    brokers.memory.set_down(True)
+    b = fleet.node()
+    assert await b.load_live() == [SHOW]  # no Redis: nothing resolved, and no crash
+    assert not b.owns(SHOW)
+    brokers.memory.set_down(False)
+    brokers.memory.restart()  # back, and empty
+    await eventually(lambda: _owns(b), "the live show to be taken once Redis answers")
+    assert (await b.get(SHOW)).state.status == "live"
