@@ -26,16 +26,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from live.adapters.accounts import Accounts, kept_secret
-from live.adapters.bus import open_bus
+from live.adapters.broker import open_broker
+from live.adapters.bus import MemoryBus, open_bus
 from live.adapters.db import open_database
-from live.adapters.journal import Journal
+from live.adapters.journal import FencingError, Journal
 from live.core.auth import hash_token
 from live.core.compliance import parse_word_list
 from live.core.demo import DEMO
-from live.core.errors import LiveError
+from live.core.errors import LiveError, Unavailable
 from live.core.failures import describe
 from live.core.show import parse_show_config
+from live.http.serving import DrainingServer, drain, reuse_port_socket
+from live.runtime.fleet import FleetShows
 from live.runtime.hub import Hub
+from live.runtime.node import Node
 from live.runtime.shows import Shows
 from live.settings import Settings
 
@@ -108,6 +112,17 @@ async def print_links(hub: Hub) -> None:
     announce("")
 
 
+def open_shows(settings: Settings, journal: Journal, bus: MemoryBus, clock: Any, **options: Any) -> Shows:
+    """The registry of shows: this process's alone, or, with REDIS_URL, shared
+    with the other processes through Redis (``FleetShows``)."""
+    if settings.redis_url is None:
+        return Shows(journal, bus, clock, **options)
+    node = Node(open_broker(settings.redis_url, timeout=settings.forward_timeout_ms / 1000),
+                prefix=settings.redis_prefix, timeout=settings.forward_timeout_ms / 1000,
+                stream_length=settings.stream_length)
+    return FleetShows(journal, bus, clock, node, lease_ms=settings.lease_ms, **options)
+
+
 def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Starlette:
     settings = settings or Settings.from_env()
     from stats.benchmarks import BenchmarkError
@@ -139,8 +154,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         banned = parse_word_list(banned_path.read_text(encoding="utf-8"))
         accounts = Accounts(engine, clock, admin_hash)
         hub = Hub(
-            shows=Shows(journal, bus, clock, secret=secret.encode(), banned=banned,
-                        comment_interval_ms=settings.comment_interval_ms),
+            shows=open_shows(settings, journal, bus, clock, secret=secret.encode(), banned=banned,
+                             comment_interval_ms=settings.comment_interval_ms),
             journal=journal,
             accounts=accounts,
             bus=bus,
@@ -155,6 +170,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             clicks_per_minute=settings.clicks_per_minute,
             interactions_per_minute=settings.interactions_per_minute,
         )
+        hub.shows.start()
         resumed = await hub.shows.load_live()
         if resumed:
             log.info("resumed %d live show(s) from the journal: %s", len(resumed), ", ".join(resumed))
@@ -162,8 +178,13 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         # The first start: the admin token was just made, or there is no show yet.
         first_start = generated_admin is not None or no_shows
         if settings.demo and no_shows:
-            await plan_demo(hub)
-            await import_past_demo(hub)
+            try:
+                await plan_demo(hub)
+                await import_past_demo(hub)
+            except FencingError:
+                pass  # several processes started on an empty database: another one planned it
+            except Unavailable:
+                log.warning("no demo show planned: Redis is unreachable")
         app.state.hub = hub
         if generated_admin is not None:
             announce(f"Admin token (shown once; keep it, or set LIVE_ADMIN_TOKEN): {generated_admin}")
@@ -173,16 +194,18 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
             announce(f"New login link: {login_command()} --show ID   ·   API: {public_url}/api/shows")
         stats, publisher = start_stats(hub, benchmarks)
         app.state.stats = stats
+        app.state.drain = lambda: drain(hub)  # a graceful shutdown's first step (DrainingServer)
         try:
             yield {"hub": hub, "stats": stats}
         finally:
             publisher.cancel()
             await asyncio.gather(publisher, return_exceptions=True)
-            await hub.shows.close()
+            await hub.shows.close()  # in the scaled mode: hands the shows over, if drain did not
             await bus.close()
             await engine.dispose()
 
     from live.http.api import routes as api_routes
+    from live.http.health import routes as health_routes
     from live.http.interactions import routes as interaction_routes
     from live.http.links import routes as link_routes
     from live.http.panel import routes as panel_routes
@@ -195,6 +218,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from stats.routes import start as start_stats
 
     routes = [
+        *health_routes,
         *recording_routes,  # before api_routes: /api/shows/import is not a show id
         *api_routes,
         *shop_routes,
@@ -346,9 +370,11 @@ def main() -> None:
     keep_secrets_out_of_logs()
     app = create_app(replace(settings, print_links=True))
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: memory)")
-    uvicorn.run(app, **uvicorn_options(settings))
-    sys.exit(0)
+    bus = f"redis, keys {settings.redis_prefix}*" if settings.redis_url else "memory"
+    announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: {bus})")
+    server = DrainingServer(uvicorn.Config(app, **uvicorn_options(settings)))
+    server.run(sockets=[reuse_port_socket(settings.host, settings.port)] if settings.reuse_port else None)
+    sys.exit(0 if server.started else 3)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,15 @@ SETTINGS = (
     Setting("LIVE_HOST", "127.0.0.1", "address to listen on"),
     Setting("LIVE_PORT", "8000", "port to listen on"),
     Setting("DATABASE_URL", "sqlite:///data/live.db", "journal database: sqlite:///… or postgresql://…"),
-    Setting("REDIS_URL", None, "unset: one process with the in-memory bus (memory:// is the same)"),
+    Setting("REDIS_URL", None, "unset (or memory://): one process with the in-memory bus; redis://…: the scaled "
+            "mode, several processes sharing the shows (docs/deploy.md)"),
+    Setting("LIVE_REDIS_PREFIX", "live:", "scaled mode: prefix of every Redis key, so several installations can share a Redis"),
+    Setting("LIVE_LEASE_MS", "5000", "scaled mode: how long a show's lease lasts unrenewed (renewed every third): "
+            "a dead owner's shows move within about 1.3 times this"),
+    Setting("LIVE_FORWARD_TIMEOUT_MS", "1500", "scaled mode: how long a request waits for the show's owner (or Redis) "
+            "before it fails with 503 UNAVAILABLE"),
+    Setting("LIVE_STREAM_LENGTH", "1000", "scaled mode: journaled batches kept in a show's Redis event stream"),
+    Setting("LIVE_REUSE_PORT", "0", "1: listen with SO_REUSEPORT, so several processes on one host share LIVE_PORT"),
     Setting("LIVE_ADMIN_TOKEN", None, "admin bearer token; generated, printed once and kept (hashed) when unset"),
     Setting("LIVE_SECRET", None, "secret for signatures and pseudonyms; generated and kept when unset"),
     Setting("LIVE_PUBLIC_URL", None, "base URL printed in links (default http://LIVE_HOST:LIVE_PORT)"),
@@ -45,8 +53,9 @@ SETTINGS = (
     Setting("LIVE_BENCHMARKS_DIR", None, "a folder of your own benchmark files (*.json) beside the shipped stats/benchmarks/"),
     Setting("LIVE_DEMO", "1", "1: plan a demo show, and import a finished one, when the database has no show"),
     Setting("LIVE_LOG_LEVEL", "INFO", "logging level"),
-    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL and browser tests fail instead of skip"),
+    Setting("LIVE_REQUIRE_SERVICES", "0", "tests only: 1 makes PostgreSQL, Redis and browser tests fail instead of skip"),
     Setting("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test", "tests only: PostgreSQL"),
+    Setting("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", "tests only: Redis"),
     Setting("LIVE_CHROMIUM", "/usr/bin/chromium", "tests only: the Chromium binary Playwright drives"),
 )
 
@@ -57,6 +66,11 @@ class Settings:
     port: int = 8000
     database_url: str = "sqlite:///data/live.db"
     redis_url: str | None = None
+    redis_prefix: str = "live:"
+    lease_ms: int = 5000
+    forward_timeout_ms: int = 1500
+    stream_length: int = 1000
+    reuse_port: bool = False
     admin_token: str | None = None
     secret: str | None = None
     public_url: str | None = None
@@ -102,7 +116,12 @@ class Settings:
             host=get("LIVE_HOST") or "127.0.0.1",
             port=int(port),
             database_url=database_url,
-            redis_url=get("REDIS_URL"),
+            redis_url=redis_url(get("REDIS_URL")),
+            redis_prefix=get("LIVE_REDIS_PREFIX") or "live:",
+            lease_ms=number("LIVE_LEASE_MS", 300, 600_000),
+            forward_timeout_ms=number("LIVE_FORWARD_TIMEOUT_MS", 50, 60_000),
+            stream_length=number("LIVE_STREAM_LENGTH", 10, 1_000_000),
+            reuse_port=get("LIVE_REUSE_PORT") in ("1", "true", "yes"),
             admin_token=get("LIVE_ADMIN_TOKEN"),
             secret=get("LIVE_SECRET"),
             public_url=get("LIVE_PUBLIC_URL"),
@@ -120,6 +139,16 @@ class Settings:
             demo=get("LIVE_DEMO") not in ("0", "false", "no"),
             log_level=(get("LIVE_LOG_LEVEL") or "INFO").upper(),
         )
+
+
+def redis_url(value: str | None) -> str | None:
+    """REDIS_URL: None (one process) for unset or ``memory://``; a ``redis://``,
+    ``rediss://`` or ``unix://`` URL as it is; stops the server on anything else."""
+    if value is None or value.startswith("memory://"):
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SystemExit(f"REDIS_URL must be redis://…, rediss://…, unix://… or memory://, not {value.split('://')[0]!r}://…")
+    return value
 
 
 def trusted_proxies(value: str) -> tuple[str, ...]:

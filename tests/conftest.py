@@ -26,6 +26,7 @@ from tests.waiting import CEILING, wait_until
 
 ADMIN = "test-admin-token"
 PG_URL = os.environ.get("LIVE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("LIVE_REQUIRE_SERVICES") == "1"
 
 
@@ -90,7 +91,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on both twins: a new SQLite file, or an emptied PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'live.db'}"
-    url: str = request.getfixturevalue("pg_database")
+    return emptied(request.getfixturevalue("pg_database"))
+
+
+def emptied(url: str) -> str:
+    """The session's PostgreSQL database with every table emptied; returns its URL."""
     name = url.rsplit("/", 1)[1]
 
     async def truncate() -> None:

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class ServerProcess:
     """``python server.py`` on a free port, its output in a log file."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
+        """``env``: more settings (the scaled mode's REDIS_URL, LIVE_LEASE_MS…)."""
         self.port = free_port()
         self.log_path = log_path
         self.env = {k: val for k, val in os.environ.items() if not k.startswith("LIVE_") and k != "DATABASE_URL"}
@@ -39,13 +40,22 @@ class ServerProcess:
             LIVE_DEMO="0",
             LIVE_LOG_LEVEL="WARNING",
         )
+        self.env.update(env)
+        self.port = int(self.env["LIVE_PORT"])
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
+        return self.launch().ready()
+
+    def launch(self) -> ServerProcess:
+        """Start the process (``ready`` waits for it: several start side by side)."""
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "server.py"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
+        return self
+
+    def ready(self) -> ServerProcess:
         try:
             wait_until(self._answers, "the server to answer")
         except AssertionError as exc:

@@ -1,8 +1,9 @@
 """The bus: carries a show's published events to every connection that follows it.
 
-``open_bus(url)`` picks the backend by URL (``memory://``; more backends join
-with the scaled mode). Fan-out never waits for the slowest connection: each
-has a bounded queue and one that falls behind is cut off.
+``open_bus(url)`` gives this process's fan-out for any bus URL: with
+``redis://`` the scaled mode (``live.runtime.fleet``) relays the events of
+shows owned by other processes into it. Fan-out never waits for the slowest
+connection: each has a bounded queue and one that falls behind is cut off.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class Subscription:
         self.queue = Mailbox(maxsize)
         self.overflowed = False
         self.on_overflow = on_overflow
+        self.closing: tuple[int, str] | None = None  # set by ``MemoryBus.close_all``: the close code and reason
 
     def deliver(self, item: Delivery) -> bool:
         """Queue ``item`` without waiting; returns False (and cuts this subscriber
@@ -95,6 +97,13 @@ class Subscription:
         if self.queue.put_nowait(item):
             return True
         # Full: this subscriber fell behind and is cut off, once.
+        self.cut_off()
+        return False
+
+    def cut_off(self) -> None:
+        """Cut this subscriber off (once): its queue is dropped and ``on_overflow`` called."""
+        if self.overflowed:
+            return
         self.overflowed = True
         self.bus.unsubscribe(self)
         # What is queued would leave the client with a gap: drop it.
@@ -104,7 +113,6 @@ class Subscription:
                 self.on_overflow()
             except Exception as exc:  # noqa: BLE001 - one bad callback must not stop the fan-out
                 log.error("overflow callback for show %s failed: %s", self.show_id, describe(exc))
-        return False
 
     async def get(self) -> Delivery:
         """The next event or notice; raises CutOff once this subscriber was dropped."""
@@ -166,6 +174,16 @@ class MemoryBus:
         for sub in list(subs):
             sub.deliver(item)
 
+    def close_all(self, code: int, reason: str) -> int:
+        """Drop every subscription, as if each fell behind, with ``code`` and
+        ``reason`` in its ``closing`` for the connection to close with (a server
+        shutting down); returns how many there were."""
+        subs = {sub for held in self._subs.values() for sub in held}
+        for sub in subs:
+            sub.closing = (code, reason)
+            sub.cut_off()
+        return len(subs)
+
     def followed(self, audience: str) -> list[str]:
         """The ids of the shows that have subscribers of ``audience``."""
         return [show_id for show_id, seen_by in self._audiences if seen_by == audience]
@@ -190,9 +208,8 @@ def _discard(table: dict[K, set[Subscription]], key: K, sub: Subscription) -> No
 
 
 def open_bus(url: str | None) -> MemoryBus:
-    """``None`` or ``memory://`` → MemoryBus. Raises ValueError for other schemes."""
-    if url is None or url == "" or url.startswith("memory://"):
+    """``None``, ``memory://`` or ``redis://…`` → this process's MemoryBus. Raises
+    ValueError for other schemes."""
+    if url is None or url == "" or url.startswith(("memory://", "redis://", "rediss://", "unix://")):
         return MemoryBus()
-    raise ValueError(
-        f"unsupported bus URL scheme in {url.split('://')[0]!r}: this version runs one process with memory://"
-    )
+    raise ValueError(f"unsupported bus URL scheme in {url.split('://')[0]!r}: use memory:// or redis://")

@@ -152,6 +152,10 @@ async def open_database(url: str, **engine_args: Any) -> AsyncEngine:
     else:
         engine = create_async_engine(full, pool_pre_ping=True, **engine_args)
     async with engine.begin() as conn:
+        if u.get_backend_name() == "postgresql":
+            # Several processes starting at once on an empty database (the scaled
+            # mode) would race to create the same tables: one at a time.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(7305211)"))
         await conn.run_sync(metadata.create_all)
         await conn.run_sync(add_missing_columns)
     return engine

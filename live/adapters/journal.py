@@ -199,6 +199,17 @@ class Journal:
             await conn.execute(delete(tallies).where(tallies.c.show_id == show_id))
         return True
 
+    async def ping(self) -> None:
+        """Returns when the database answers a query; raises what the driver raises."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def last_seq(self, show_id: str) -> int | None:
+        """The seq of the show's newest journaled event (None: no such show)."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(shows.c.last_seq).where(shows.c.id == show_id))).first()
+        return None if row is None else int(row.last_seq)
+
     async def show_row(self, show_id: str) -> Any | None:
         async with self.engine.connect() as conn:
             return (await conn.execute(select(shows).where(shows.c.id == show_id))).first()

@@ -75,3 +75,13 @@ class TooLarge(LiveError):
 class RateLimited(LiveError):
     status = 429
     code = "RATE_LIMITED"
+
+
+class Unavailable(LiveError):
+    """503: a service the answer needs did not answer in time (the scaled mode:
+    the show's owner, or Redis). Try again: a request the owner got too late is
+    never run, but one it got just in time may have been (a claim retried with
+    the same request_id is safe)."""
+
+    status = 503
+    code = "UNAVAILABLE"

@@ -47,6 +47,7 @@ PUBLIC_REPLAY = 200
 
 CLOSE_POLICY = 1008
 CLOSE_INTERNAL = 1011
+CLOSE_RESTART = 1012  # the server is going away (a restart): reconnect, with last_seq
 CLOSE_TOO_SLOW = 4008
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404

@@ -27,6 +27,7 @@ from live.core.errors import Invalid, LiveError, RateLimited, Unauthorized
 from live.core.failures import describe
 from live.http.web import SESSION_COOKIE, client_key, hub, limiter, origin_allowed, show_row
 from live.runtime.engine import ShowEngine
+from live.runtime.hub import Hub
 
 log = logging.getLogger("live.socket")
 
@@ -114,6 +115,15 @@ async def show_socket(ws: WebSocket) -> None:
         await ws.close(code=s.CLOSE_POLICY)
         return
     await ws.accept()
+    h.open_sockets += 1
+    try:
+        await serve(ws, h)
+    finally:
+        h.open_sockets -= 1
+
+
+async def serve(ws: WebSocket, h: Hub) -> None:
+    """An accepted socket, from its hello to its end."""
     show_id = ws.path_params["show_id"]
     session = s.Session(h.clock())
     known: tuple[str, ...] = ()
@@ -134,12 +144,12 @@ async def show_socket(ws: WebSocket) -> None:
             return
         viewer_id = session.viewer_id
         if viewer_id is not None:
-            await engine.connected(viewer_id)
+            await h.shows.connected(show_id, viewer_id)
         try:
             await Connection(ws, engine, session).run(hello["last_seq"])
         finally:
             if viewer_id is not None:
-                engine.disconnected(viewer_id)
+                h.shows.disconnected(show_id, viewer_id)
     except WebSocketDisconnect:
         pass
     except Exception as exc:  # noqa: BLE001 - a bug in one socket must not go unlogged or take down others
@@ -162,6 +172,13 @@ class Connection:
     async def send(self, text: str) -> None:
         async with self.send_lock:
             await self.ws.send_text(text)
+
+    async def current(self) -> ShowEngine:
+        """The show's engine in this process now: a replaced one (the scaled mode:
+        the show moved to or from this process; or fenced) is swapped for its successor."""
+        if self.engine.fenced:
+            self.engine = await hub(self.ws).shows.get(self.engine.show_id)
+        return self.engine
 
     def _snapshot(self, recovered: bool | None = None) -> str:
         state = self.engine.state
@@ -186,6 +203,9 @@ class Connection:
         try:
             # Subscribed first, so nothing published from here on is lost;
             # the session skips what the snapshot or the catch-up already holds.
+            # (The show's engine here may have been replaced meanwhile: the
+            # catch-up reads the one now publishing.)
+            await self.current()
             await self._catch_up(last_seq)
             tasks = [
                 asyncio.ensure_future(self._send_loop(sub)),
@@ -199,6 +219,9 @@ class Connection:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             if self.cut.is_set():
+                if sub.closing is not None:  # the server is shutting down: the client reconnects elsewhere
+                    await close_quietly(self.ws, *sub.closing)
+                    return
                 log.info("cut off a slow %s connection of show %s", self.session.audience, self.engine.show_id)
                 await close_quietly(self.ws, s.CLOSE_TOO_SLOW, "too slow")
                 return
@@ -245,16 +268,17 @@ class Connection:
         Raises LiveError when the engine refuses it."""
         who = self.session.who
         assert who is not None or call.kind == "snapshot"
+        engine = await self.current()
         if call.kind == "snapshot":
             return self._snapshot()
         if call.kind == "like":
-            accepted = self.engine.add_likes(self.session.viewer_id or "", call.body["count"])
+            accepted = engine.add_likes(self.session.viewer_id or "", call.body["count"])
             return self.session.likes_result(call, accepted)
         if call.kind == "claim":
-            return self.session.claim_result(call, await self.engine.claim(self.session.viewer_id or "", call.body))
+            return self.session.claim_result(call, await engine.claim(self.session.viewer_id or "", call.body))
         assert who is not None
-        events = await self.engine.execute(call.body, who)
-        return self.session.command_result(call, events, self.engine.state.seq)
+        events = await engine.execute(call.body, who)
+        return self.session.command_result(call, events, engine.state.seq)
 
 
 routes = [WebSocketRoute("/ws/shows/{show_id}", show_socket)]

@@ -65,6 +65,11 @@ class Publisher(Protocol):
     def publish(self, show_id: str, events: list[Event]) -> None: ...
 
 
+# Called with every batch of journaled events (internal ones included), in the
+# journal's order: the scaled mode relays them to the other processes.
+Replicas = Callable[["ShowEngine", list[Event]], None]
+
+
 class ShowEngine:
     def __init__(
         self,
@@ -76,12 +81,14 @@ class ShowEngine:
         secret: bytes = b"",
         banned: tuple[str, ...] = (),
         comment_interval_ms: int = 1000,
+        replicas: Replicas | None = None,
     ) -> None:
         # configuration the core reads from the ledger (not journaled): the comment word list and pace
         self.state = replace(state, ledger=state.ledger.configured(banned=banned,
                                                                    comment_interval_ms=comment_interval_ms))
         self.journal = journal
         self.bus = bus
+        self.replicas = replicas
         self.clock = clock
         self.secret = secret
         # Held while a batch is decided and journaled (tests may take it to pause the writer).
@@ -214,6 +221,11 @@ class ShowEngine:
         self.history.extend(staged)
         # Only a journaled close may short-circuit later claims.
         self._settled.update(e["sale_id"] for e in staged if e["type"] == "flash_sale.closed")
+        if self.replicas is not None:
+            try:
+                self.replicas(self, staged)
+            except Exception:
+                log.exception("relaying events of show %s failed", self.show_id)
         # Internal events (joins, claims, registrations) reach no socket: not
         # handing them to the bus keeps a rush of n joins or claims from costing
         # n × subscribers queue operations.
@@ -232,6 +244,13 @@ class ShowEngine:
         if extra:
             self._commit(fold(extra, self.state), extra, max(self.last_at, extra[-1]["at"]))
         self.unsure = False
+
+    async def resync(self) -> None:
+        """Fold (and publish) whatever the journal holds past this state: another
+        writer appended to it (the scaled mode: the owner before this one, once
+        more before it stepped down). Raises whatever the journal raises."""
+        async with self.lock:
+            await self._catch_up_with_journal()
 
     async def missed(self, after: int, limit: int | None = None) -> list[Event] | None:
         """Events after seq ``after`` for a reconnecting client, in order; or None
@@ -337,12 +356,27 @@ class ShowEngine:
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.ensure_future(self._tick_loop())
 
+    async def retire(self, timeout: float = 5.0) -> None:
+        """Stop writing for good (another process takes the show): whatever is
+        queued fails with FencingError (409 NOT_OWNER), the batch being journaled
+        finishes first, and the ticker stops."""
+        self.fenced = True
+        writer = self._writer
+        if writer is not None and not writer.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(writer), timeout)
+        await self.stop()
+
     async def stop(self) -> None:
         for task in (self._ticker, self._writer):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        while self._queue:  # never decided: their callers hear so rather than wait forever
+            _, future = self._queue.popleft()
+            if not future.done():
+                future.set_exception(FencingError(f"show {self.show_id}'s writer stopped"))
 
     async def _tick_loop(self) -> None:
         next_at = time.monotonic()

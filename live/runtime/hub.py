@@ -29,5 +29,6 @@ class Hub:
     hellos_per_minute: int = 240
     clicks_per_minute: int = 60
     interactions_per_minute: int = 120
+    open_sockets: int = 0  # accepted show sockets not yet finished (a graceful shutdown waits for them)
     # rate limiters by name (live/http/viewers.py): per app, so two apps never share buckets
     limits: dict[str, Any] = field(default_factory=dict)

@@ -39,6 +39,12 @@ class Presence:
             self.pending_likes[viewer_id] = self.pending_likes.get(viewer_id, 0) + accepted
         return accepted
 
+    def add_counted(self, likes: dict[str, int]) -> None:
+        """Likes another process already counted (and held to the rate) for this tick."""
+        for vid, n in likes.items():
+            if n > 0:
+                self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
+
     def opened(self, viewer_id: str, now: int) -> tuple[bool, int | None]:
         """A socket opened: ``(joins, left_at)``. ``joins`` is False when it resumes a
         visit within the grace period. ``left_at`` is when the viewer's last socket
@@ -87,6 +93,5 @@ class Presence:
 
     def restore(self, likes: dict[str, int], left: dict[str, int]) -> None:
         """Give back what a tick took but could not journal."""
-        for vid, n in likes.items():
-            self.pending_likes[vid] = self.pending_likes.get(vid, 0) + n
+        self.add_counted(likes)
         self.leaving.update(left)

@@ -29,6 +29,10 @@ class Shows:
         self.tick = tick
         self._engines: dict[str, ShowEngine] = {}
         self._loading: dict[str, asyncio.Future[ShowEngine]] = {}
+        self.leaving = False  # shutting down (``handover``)
+
+    def start(self) -> None:
+        """Start what runs in the background (nothing, in one process)."""
 
     def _engine(self, state: ShowState, last_at: int) -> ShowEngine:
         engine = ShowEngine(state, self.journal, self.bus, self.clock, last_at=last_at, secret=self.secret,
@@ -105,6 +109,29 @@ class Shows:
         for show_id in ids:
             await self.get(show_id)
         return ids
+
+    async def connected(self, show_id: str, viewer_id: str) -> None:
+        """A viewer socket of the show opened in this process (``ShowEngine.connected``)."""
+        await (await self.get(show_id)).connected(viewer_id)
+
+    def disconnected(self, show_id: str, viewer_id: str) -> None:
+        """A viewer socket of the show closed in this process (``ShowEngine.disconnected``)."""
+        engine = self._engines.get(show_id)
+        if engine is not None:
+            engine.disconnected(viewer_id)
+
+    async def handover(self) -> None:
+        """Shutting down: in one process there is no one to hand the shows to."""
+        self.leaving = True
+
+    @property
+    def node_id(self) -> str | None:
+        """This process's id among the others (the scaled mode), or None."""
+        return None
+
+    async def readiness(self) -> dict[str, str]:
+        """What ``/readyz`` reports besides the database: ``ok`` or why not."""
+        return {"process": "shutting down"} if self.leaving else {}
 
     async def close(self) -> None:
         for engine in list(self._engines.values()):
