@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import json
 import os
+import platform
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -248,9 +250,15 @@ def pin_to_core(core: int) -> None:
         os.sched_setaffinity(0, {core})
 
 
+def machine() -> dict[str, Any]:
+    """What a result was measured on (its load too: the figures are read beside it)."""
+    return {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "platform": platform.platform(),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+
+
 def write_result(out: Path, result: dict[str, Any], table: str) -> None:
     """Print the table and write the JSON result to ``out``."""
     print(table)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")

@@ -34,8 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import sqlite3
 import statistics
 import subprocess
@@ -44,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scripts.bench.harness import machine, write_result
 from scripts.bench.journal import asyncpg_dsn, pg_admin, pg_url_from
 from scripts.bench.series import FLOOR_SQL, SHOW_ID, T0, peak_mb, write_show
 
@@ -358,20 +357,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  postgresql unavailable ({type(exc).__name__}): skipped", file=sys.stderr)
         else:
             results.append(measure("postgresql", url, args.events, args.runs))
-    print(table(results))
     report = {
         "benchmark": "review of a 3-hour show from the database: cold, stored, stored + late events",
         "events": args.events,
         "runs": args.runs,
         "targets": {"seconds": TARGET_SECONDS, "peak_mb": TARGET_MB},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "platform": platform.platform(),
-                    "python": platform.python_version(), "sqlite": sqlite3.sqlite_version},
+        "machine": machine(),
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+    write_result(args.out, report, table(results))
     return 0
 
 

@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import resource
 import sqlite3
@@ -41,6 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scripts.bench.harness import machine, write_result
 from scripts.bench.journal import (
     SHOW_ROW_PG,
     SHOW_ROW_SQLITE,
@@ -403,20 +402,16 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(measure("postgresql", url, args.events, args.runs))
             finally:
                 asyncio.run(pg_admin(pg, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    print(table(results))
     report = {
         "benchmark": "minute series of a 3-hour show from the database",
         "events": args.events,
         "runs": args.runs,
         "targets": {"seconds": TARGET_SECONDS, "peak_mb": TARGET_MB},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "platform": platform.platform(),
-                    "python": platform.python_version(), "sqlite": sqlite3.sqlite_version},
+        "machine": machine(),
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+    write_result(args.out, report, table(results))
     return 0
 
 
