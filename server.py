@@ -214,8 +214,8 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from live.http.socket import routes as socket_routes
     from live.http.viewers import routes as viewer_routes
     from overlays.pages import routes as page_routes
+    from stats.keeper import start as start_stats
     from stats.routes import routes as stats_routes
-    from stats.routes import start as start_stats
 
     routes = [
         *health_routes,

@@ -36,8 +36,8 @@ from scripts.login import Refused, database_missing
 from stats import report
 from stats.benchmarks import BenchmarkError
 from stats.benchmarks import load as load_benchmarks
+from stats.previous import compared
 from stats.review import minutes_csv, numbers, review
-from stats.routes import compared
 from stats.tally import Tally
 
 FILES = ("review.json", "review.csv", "review.html")

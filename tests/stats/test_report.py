@@ -28,7 +28,7 @@ TABLES = ("drop-offs", "peaks", "products", "segments")
 
 
 def compared(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` with a benchmark and previous shows, as ``stats.routes.compared`` adds them."""
+    """``body`` with a benchmark and previous shows, as ``stats.previous.compared`` adds them."""
     return {**body, "benchmark": {
         "name": "default", "version": "1", "source": "a blog", "date": "2026-12-01", "category": "general",
         "confidence": "low", "currency": None, "notes": {"en": "rules of thumb", "zh-CN": "经验值"},

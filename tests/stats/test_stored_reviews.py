@@ -1,4 +1,4 @@
-"""The stored review of an ended show (``stats.routes.Stats``), on SQLite and
+"""The stored review of an ended show (``stats.keeper.Stats``), on SQLite and
 PostgreSQL (``db_url``): stored when the show has ended, read back by a new
 process without rebuilding the show's engine and reading only the journal
 after it, caught up with late orders and returns and stored again, and
@@ -25,9 +25,9 @@ from live.core.recording import parse_recording
 from live.runtime.replay import replay
 from live.runtime.shows import Shows
 from scripts.simulate import ndjson, simulate
-from stats import routes, stored
+from stats import keeper, stored
+from stats.keeper import Stats
 from stats.review import numbers, review
-from stats.routes import Stats
 from stats.state import review_state
 from stats.tally import Tally
 from tests.conftest import FakeClock
@@ -197,7 +197,7 @@ async def test_a_stored_review_that_cannot_be_used_is_rebuilt_from_the_journal(
 async def test_a_catch_up_read_in_many_chunks_says_the_same(db: AsyncEngine, clock: FakeClock,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     await imported(db)
-    monkeypatch.setattr(routes, "COMPACT_CHUNKS", 3)  # the review state sealed every 3 chunks of 41 events
+    monkeypatch.setattr(keeper, "COMPACT_CHUNKS", 3)  # the review state sealed every 3 chunks of 41 events
     small = Process(db, clock, chunk=41)
     try:
         assert await small.review() == await fresh(db)

@@ -21,8 +21,8 @@ from live.core.auth import Principal
 from live.core.show import parse_show_config
 from live.runtime.engine import ShowEngine
 from live.runtime.shows import Shows
+from stats.keeper import Stats
 from stats.review import numbers, tick
-from stats.routes import Stats
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock, LiveServer, admin_headers
 from tests.live.http.test_socket import hello, recv_until, ws_connect
 
