@@ -6,7 +6,9 @@
 writes ``DIR/review.json`` (what ``GET /api/shows/{id}/review`` answers),
 ``DIR/review.csv`` (``…/review.csv``: the minute series) and
 ``DIR/review.html`` (the page ``/shows/{id}/review`` shows, in the show's
-language unless ``--lang``), from the same code as the server. Reads
+language unless ``--lang``), from the same code as the server: an ended
+show's stored review (the ``tallies`` table) and the journal after it, the
+whole journal when none is stored. Reads
 DATABASE_URL and LIVE_BENCHMARKS_DIR like ``server.py``; it only reads. A
 live show's review is the review so far, up to now.
 Exit status: 0 written, 1 no database yet, 2 bad arguments, an unknown show
@@ -30,15 +32,15 @@ if str(ROOT) not in sys.path:  # run as a file: make live/ and stats/ importable
 from live.adapters.accounts import Accounts
 from live.adapters.db import open_database
 from live.adapters.journal import Journal
-from live.core.commands import fold
+from live.adapters.tallies import Tallies
 from live.settings import Settings
 from scripts.login import Refused, database_missing
 from stats import report
 from stats.benchmarks import BenchmarkError
 from stats.benchmarks import load as load_benchmarks
+from stats.keeper import read_entry
 from stats.previous import compared
 from stats.review import minutes_csv, numbers, review
-from stats.tally import Tally
 
 FILES = ("review.json", "review.csv", "review.html")
 
@@ -68,14 +70,16 @@ async def export(settings: Settings, show_id: str, out: Path, lang: str | None,
     engine = await open_database(settings.database_url)
     try:
         journal = Journal(engine)
-        events = await journal.load(show_id) if len(show_id) <= 32 else []
-        if not events:
+        row = await journal.show_row(show_id) if len(show_id) <= 32 else None
+        if row is None:
             raise Refused(f"no show {show_id!r} in the {settings.database_url.split('://')[0]} database", 2)
-        state = fold(events)
-        if state.status == "draft":
+        # the stored review (an ended show's) and the journal after it, as the server reads it
+        entry = await read_entry(Tallies(engine), journal, show_id, row.last_seq)
+        state = entry.state
+        if state is None or state.status == "draft":
             raise Refused(f"show {show_id!r} has not started: there is nothing to review yet", 3)
         now = int(time.time() * 1000) if now is None else now
-        minutes, figures = numbers(Tally().add(events), now)
+        minutes, figures = numbers(entry.tally, now)
         accounts = Accounts(engine, lambda: now, admin_hash="")  # reads the hosts only
         body: dict[str, Any] = await compared(journal, accounts, benchmarks, state, review(state, minutes, figures))
     finally:

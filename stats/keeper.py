@@ -38,6 +38,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from live.adapters.journal import Journal
 from live.adapters.tallies import Tallies
 from live.core.auth import REVIEW
 from live.core.errors import Conflict, NotFound
@@ -104,6 +105,38 @@ class Entry:
             raise
 
 
+async def stored_entry(store: Tallies, show_id: str, last_seq: int | None) -> tuple[Entry, int | None]:
+    """The show's stored entry and its seq; an empty entry and None when nothing
+    usable is stored (missing, of another format, unreadable); an empty entry and
+    the stored seq when it is past ``last_seq`` (the journal's, when known), which
+    is then not to be trusted. Only reads."""
+    got = await store.get(show_id)
+    if got is None:
+        return Entry(Tally()), None
+    if last_seq is not None and got.seq > last_seq:
+        log.warning("the stored review of show %s is past its journal (seq %d > %d): rebuilt from the journal",
+                    show_id, got.seq, last_seq)
+        return Entry(Tally()), got.seq
+    if got.format != stored.FORMAT:
+        log.info("the stored review of show %s is of format %d: rebuilt from the journal", show_id, got.format)
+        return Entry(Tally()), None
+    try:
+        tally, state = await asyncio.to_thread(stored.decode, got.data, show_id)
+    except stored.Unusable as exc:
+        log.warning("the stored review of show %s is unusable (%s): rebuilt from the journal", show_id, exc)
+        return Entry(Tally()), None
+    return Entry(tally, state), got.seq
+
+
+async def read_entry(store: Tallies, journal: Journal, show_id: str, last_seq: int | None = None) -> Entry:
+    """The show's tally and review state up to its journal's end, read without an
+    engine: the stored entry, then the journal after it (the whole journal when
+    nothing usable is stored). Only reads."""
+    entry, _ = await stored_entry(store, show_id, last_seq)
+    await entry.add_scanned(journal.scan(show_id, after=entry.tally.seq, bare=UNREAD))
+    return entry
+
+
 class Stats:
     """Tallies and review states by show, stored when a show has ended, and the
     ``stats.tick`` publisher (see the module's docstring)."""
@@ -153,25 +186,13 @@ class Stats:
 
     async def _load(self, show_id: str, last_seq: int | None) -> Entry:
         """The stored entry, or an empty one (the catch-up then reads the whole journal)."""
-        got = await self.store.get(show_id)
         self._stored.pop(show_id, None)
-        if got is None:
-            return Entry(Tally())
-        if last_seq is not None and got.seq > last_seq:
-            log.warning("the stored review of show %s is past its journal (seq %d > %d): rebuilt from the journal",
-                        show_id, got.seq, last_seq)
-            await self.store.drop(show_id)  # else it would stay: a blob is never replaced by one further behind
-            return Entry(Tally())
-        if got.format != stored.FORMAT:
-            log.info("the stored review of show %s is of format %d: rebuilt from the journal", show_id, got.format)
-            return Entry(Tally())
-        try:
-            tally, state = await asyncio.to_thread(stored.decode, got.data, show_id)
-        except stored.Unusable as exc:
-            log.warning("the stored review of show %s is unusable (%s): rebuilt from the journal", show_id, exc)
-            return Entry(Tally())
-        self._stored[show_id] = got.seq
-        return Entry(tally, state)
+        entry, seq = await stored_entry(self.store, show_id, last_seq)
+        if seq is not None and entry.state is None:  # past its journal: else it would stay (never replaced by one behind)
+            await self.store.drop(show_id)
+        elif seq is not None:
+            self._stored[show_id] = seq
+        return entry
 
     async def _catch_up(self, show_id: str, entry: Entry, engine: ShowEngine | None) -> None:
         tally = entry.tally

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from live.adapters.bus import MemoryBus
 from live.adapters.db import open_database
 from live.adapters.journal import Journal
+from live.adapters.tallies import Tallies
 from live.core.commands import fold
 from live.core.recording import parse_recording
 from live.runtime.replay import replay
@@ -157,6 +158,36 @@ async def test_a_stored_tally_behind_the_journal_is_caught_up_never_trusted_past
     assert reader.scans == [stored_at]
     got = await reader.stats.store.get(SID)
     assert got is not None and got.seq == await last_seq(db)  # stored again, caught up
+
+
+async def test_read_without_an_engine_takes_the_stored_tally_and_the_journal_after_it(
+        db: AsyncEngine, processes: Any) -> None:
+    """``read_entry`` (what ``scripts/review.py`` reads): only reads, and says what the server says."""
+    await imported(db)
+    await processes().review()  # stored
+    stored_at = await last_seq(db)
+    await late_order_and_return(processes())  # behind the stored one now
+    journal = Journal(db)
+    scans: list[int] = []
+    scan = journal.scan
+
+    def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
+        scans.append(after)
+        return scan(show_id, after=after, **kw)
+
+    journal.scan = counted  # type: ignore[method-assign]
+    entry = await keeper.read_entry(Tallies(db), journal, SID, await last_seq(db))
+    assert scans == [stored_at]
+    assert entry.state is not None and entry.tally.seq == await last_seq(db)
+    assert json.loads(json.dumps(review(entry.state, *numbers(entry.tally, None)))) == await fresh(db)
+    got = await Tallies(db).get(SID)
+    assert got is not None and got.seq == stored_at  # it wrote nothing
+
+    # a stored blob past the journal is not trusted (and left alone: only the server drops it)
+    await Tallies(db).put(SID, stored.FORMAT, await last_seq(db) + 5, got.data, 0)
+    scans.clear()
+    entry = await keeper.read_entry(Tallies(db), journal, SID, await last_seq(db))
+    assert scans == [0] and entry.tally.seq == await last_seq(db)
 
 
 @pytest.mark.parametrize("damage", ["missing", "older format", "corrupt", "another show's", "not a review",
