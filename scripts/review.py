@@ -38,7 +38,7 @@ from scripts.login import Refused, database_missing
 from stats import report
 from stats.benchmarks import BenchmarkError
 from stats.benchmarks import load as load_benchmarks
-from stats.keeper import read_entry
+from stats.entry import read_entry
 from stats.previous import compared
 from stats.review import minutes_csv, numbers, review
 

@@ -1,5 +1,5 @@
 """The review's comparisons that read other shows: the same host's earlier
-shows (their metrics, from their journals) and the benchmark the show picks
+shows (their metrics, from their stored reviews) and the benchmark the show picks
 (I/O: the journal and the staff accounts)."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from typing import Any
 
 from live.adapters.accounts import Accounts
 from live.adapters.journal import Journal
+from live.adapters.tallies import Tallies
 from live.core.show import ShowState
 from stats import compare
 from stats.benchmarks import Benchmarks
+from stats.entry import read_entry
 from stats.metrics import metrics
-from stats.tally import Tally
 
 PREVIOUS = 10  # the most recent earlier shows a review compares with
 PAST_KEEP = 256  # earlier shows' metrics kept, each until its journal grows
@@ -21,11 +22,10 @@ PAST_KEEP = 256  # earlier shows' metrics kept, each until its journal grows
 
 async def show_metrics(journal: Journal, row: Any) -> dict[str, Any] | None:
     """An ended show's ``{id, title, started_at, metrics}`` (None if it never
-    started), tallied from its journal: the one place that reads a previous
-    show's numbers (a stored review would be read here)."""
-    tally = Tally()
-    async for chunk in journal.scan(row.id):
-        tally.add(chunk)
+    started): the one place that reads a previous show's numbers, from its
+    stored review and the journal after it (``read_entry``; the whole journal
+    when none is stored)."""
+    tally = (await read_entry(Tallies(journal.engine), journal, row.id, row.last_seq)).tally
     if tally.start is None:
         return None
     return {"id": row.id, "title": row.title, "started_at": tally.start, "metrics": metrics(tally)}

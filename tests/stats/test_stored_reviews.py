@@ -26,8 +26,11 @@ from live.core.recording import parse_recording
 from live.runtime.replay import replay
 from live.runtime.shows import Shows
 from scripts.simulate import ndjson, simulate
-from stats import keeper, stored
+from stats import entry as entries
+from stats import stored
 from stats.keeper import Stats
+from stats.metrics import metrics
+from stats.previous import show_metrics
 from stats.review import numbers, review
 from stats.state import review_state
 from stats.tally import Tally
@@ -176,7 +179,7 @@ async def test_read_without_an_engine_takes_the_stored_tally_and_the_journal_aft
         return scan(show_id, after=after, **kw)
 
     journal.scan = counted  # type: ignore[method-assign]
-    entry = await keeper.read_entry(Tallies(db), journal, SID, await last_seq(db))
+    entry = await entries.read_entry(Tallies(db), journal, SID, await last_seq(db))
     assert scans == [stored_at]
     assert entry.state is not None and entry.tally.seq == await last_seq(db)
     assert json.loads(json.dumps(review(entry.state, *numbers(entry.tally, None)))) == await fresh(db)
@@ -186,8 +189,28 @@ async def test_read_without_an_engine_takes_the_stored_tally_and_the_journal_aft
     # a stored blob past the journal is not trusted (and left alone: only the server drops it)
     await Tallies(db).put(SID, stored.FORMAT, await last_seq(db) + 5, got.data, 0)
     scans.clear()
-    entry = await keeper.read_entry(Tallies(db), journal, SID, await last_seq(db))
+    entry = await entries.read_entry(Tallies(db), journal, SID, await last_seq(db))
     assert scans == [0] and entry.tally.seq == await last_seq(db)
+
+
+async def test_a_previous_shows_metrics_come_from_its_stored_review(db: AsyncEngine, processes: Any) -> None:
+    await imported(db)
+    await processes().review()  # stored
+    journal = Journal(db)
+    scans: list[int] = []
+    scan = journal.scan
+
+    def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
+        scans.append(after)
+        return scan(show_id, after=after, **kw)
+
+    journal.scan = counted  # type: ignore[method-assign]
+    row = await journal.show_row(SID)
+    got = await show_metrics(journal, row)
+    assert scans == [await last_seq(db)]  # nothing after the stored review to read
+    expected = metrics(Tally().add(await Journal(db).load(SID)))
+    assert got is not None and json.dumps(got["metrics"]) == json.dumps(expected)
+    assert got["metrics"]["orders"] > 0
 
 
 @pytest.mark.parametrize("damage", ["missing", "older format", "corrupt", "another show's", "not a review",
@@ -228,7 +251,7 @@ async def test_a_stored_review_that_cannot_be_used_is_rebuilt_from_the_journal(
 async def test_a_catch_up_read_in_many_chunks_says_the_same(db: AsyncEngine, clock: FakeClock,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     await imported(db)
-    monkeypatch.setattr(keeper, "COMPACT_CHUNKS", 3)  # the review state sealed every 3 chunks of 41 events
+    monkeypatch.setattr(entries, "COMPACT_CHUNKS", 3)  # the review state sealed every 3 chunks of 41 events
     small = Process(db, clock, chunk=41)
     try:
         assert await small.review() == await fresh(db)
