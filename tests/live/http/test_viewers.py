@@ -86,6 +86,13 @@ async def ticks_pass(server: LiveServer, sid: str, n: int = 2) -> None:
     await eventually(ticked, f"{n} ticks of show {sid}")
 
 
+async def settled(server: LiveServer, sid: str) -> None:
+    """Until the ticker has announced what changed (``viewers.tick`` every other
+    tick, ``flash_sale.stock``): two whole ticks have run since, which the third
+    one's start shows (ticks run one after another)."""
+    await ticks_pass(server, sid, 3)
+
+
 async def dropped(server: LiveServer, sid: str, viewer_id: str) -> None:
     """Until the server has seen the viewer's last socket close (its grace period runs)."""
     engine = engine_of(server, sid)
@@ -384,6 +391,7 @@ async def test_a_second_comment_within_a_second_is_rate_limited(
         await hello(ws, token=v["token"])
         await ws.send(json.dumps({"type": "comment", "text": "one", "request_id": 1}))
         await recv_until(ws, lambda m: m["type"] == "command.result")
+        await settled(live_server, show["id"])  # the join's viewers.tick is journaled by a tick: not this test's write
         seq = await seq_of(http, show["id"])
         clock.advance_ms(COMMENT_INTERVAL_MS - 1)
         await ws.send(json.dumps({"type": "comment", "text": "two", "request_id": 2}))
@@ -406,6 +414,7 @@ async def test_a_bad_comment_is_invalid_and_writes_nothing(
     v = await register(http, show["id"])
     async with ws_connect(live_server, show["id"]) as ws:
         await hello(ws, token=v["token"])
+        await settled(live_server, show["id"])  # the join's viewers.tick is journaled by a tick: not this test's write
         seq = await seq_of(http, show["id"])  # after the join
         await ws.send(json.dumps({"type": "comment", "text": text}))
         await expect_error(ws, "INVALID", field)
@@ -457,6 +466,7 @@ async def test_a_viewer_sending_a_staff_command_is_forbidden_and_nothing_is_writ
     v = await register(http, show["id"])
     async with ws_connect(live_server, show["id"]) as ws:
         await hello(ws, token=v["token"])
+        await settled(live_server, show["id"])  # the join's viewers.tick is journaled by a tick: not this test's write
         seq = await seq_of(http, show["id"])
         for i, cmd in enumerate(({"type": "segment.next"}, {"type": "flash_sale.claim", "sale_id": "x"},
                                  {"type": "tick", "_likes": {v["viewer_id"]: 10**6}})):
@@ -487,6 +497,7 @@ async def test_bad_socket_claims_get_errors_and_sell_nothing(live_server: LiveSe
     v = await register(http, show["id"])
     async with ws_connect(live_server, show["id"]) as ws:
         await hello(ws, token=v["token"])
+        await settled(live_server, show["id"])  # the join's viewers.tick is journaled by a tick: not this test's write
         seq = await seq_of(http, show["id"])
         await ws.send(json.dumps({"type": "claim", "sale_id": sale["id"], "qty": 1}))
         await expect_error(ws, "INVALID", "request_id")
@@ -535,6 +546,7 @@ async def test_an_idempotency_key_reused_for_another_qty_or_sale_is_422_and_writ
     url = f"/api/shows/{sid}/flash-sales/{sale['id']}/claims"
     first = await http.post(url, json={"qty": 1}, headers=headers)
     assert first.status_code == 200, first.text
+    await settled(live_server, sid)  # the tick after a claim journals flash_sale.stock: not this test's write
     seq = await seq_of(http, sid)
     for path, qty in ((url, 2), (f"/api/shows/{sid}/flash-sales/{other['id']}/claims", 1)):
         r = await http.post(path, json={"qty": qty}, headers=headers)
@@ -584,6 +596,7 @@ async def test_a_claim_before_the_sale_opens_is_not_open_whatever_the_client_clo
         await ws.send(json.dumps({"type": "ping", "t": ahead}))
         pong = await recv_until(ws, lambda m: m["type"] == "pong")
         assert pong["server_time"] < sale["opens_at"] < ahead
+        await settled(live_server, sid)  # the join's viewers.tick is journaled by a tick: not this test's write
         seq = await seq_of(http, sid)
         await ws.send(json.dumps({"type": "claim", "sale_id": sale["id"], "qty": 1, "request_id": "early"}))
         result = await recv_until(ws, lambda m: m["type"] == "claim.result")
