@@ -75,10 +75,10 @@ async def import_past_demo(hub: Hub) -> None:
     three days back (its returns two days after it, so before now)."""
     from live.core.recording import parse_recording
     from live.runtime.replay import replay
-    from scripts.simulate import ndjson, simulate
+    from scripts.simulate import REALISTIC, ndjson, simulate
 
     start = (hub.clock() - 3 * 86_400_000) // 60_000 * 60_000
-    lines, _ = simulate(start=start, **PAST_DEMO)
+    lines, _ = simulate(start=start, **PAST_DEMO, **REALISTIC)
     show_id = "demo-past"
     await replay(hub.journal, parse_recording(ndjson(lines)), show_id, "ov_" + secrets.token_urlsafe(16),
                  "wh_" + secrets.token_urlsafe(24), secret=hub.secret, banned=hub.shows.banned,

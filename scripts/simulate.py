@@ -59,6 +59,14 @@ TICK_MS = 250
 GRACE_MS = 15_000  # a dropped socket is a leave only when the viewer is not back within this
 SALE_DISCOUNT = Decimal("0.8")  # the flash sale's price, of the live price
 
+# How an audience behaves. LIVELY (the defaults) exercises every case in a
+# small show: everyone likes and comments, clicks often and a third of clicks
+# buy (about 25 % of viewers order), which the tests want. REALISTIC is closer
+# to a real 直播间: most viewers only watch, and a few per cent order (the demo
+# show and ``--realistic``).
+LIVELY = {"engaged": 1.0, "click_every_s": 400.0, "buy_share": 0.35, "claim_share": 0.4}
+REALISTIC = {"engaged": 0.3, "click_every_s": 5000.0, "buy_share": 0.2, "claim_share": 0.25}
+
 
 @dataclass
 class Viewer:
@@ -144,10 +152,16 @@ def presence_by_minute(visits: list[tuple[int, int, bool]], start: int, end: int
 
 
 def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform: float = 0.4,
-             anonymous_clicks: float = 0.2) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+             anonymous_clicks: float = 0.2, engaged: float = LIVELY["engaged"],
+             click_every_s: float = LIVELY["click_every_s"], buy_share: float = LIVELY["buy_share"],
+             claim_share: float = LIVELY["claim_share"]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The recording's lines (the show line first) and the ground truth.
     ``platform``: the share of viewers on the platform; ``anonymous_clicks``: the
-    share of socket viewers whose clicks carry no cookie."""
+    share of socket viewers whose clicks carry no cookie; ``engaged``: the share
+    of viewers who like and comment at all; a viewer clicks the product on air
+    every ``click_every_s`` seconds on average, ``buy_share`` of clicks become an
+    order, and ``claim_share`` of socket viewers try the flash sale (LIVELY,
+    REALISTIC)."""
     rng = random.Random(seed)
     length = minutes * MINUTE_MS
     end = start + length
@@ -222,6 +236,7 @@ def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform
             if tabs[-1][1] < end:
                 add(tabs[-1][1], {"viewer": vid, "action": "leave"})
         viewer.spans = [(a, b if b < end else None) for a, b in tabs]
+        chatty = engaged >= 1.0 or rng.random() < engaged  # (no draw at 1.0: LIVELY shows stay as they were)
         seconds: set[int] = set()
         last = -10_000
         watching: list[tuple[int, int]] = []  # when this viewer can act: a second after the socket opened
@@ -236,14 +251,14 @@ def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform
             if until <= live_from:
                 continue
             watching.append((live_from, until))
-            for t in _times(rng, 1 / 25, live_from, until):
+            for t in (_times(rng, 1 / 25, live_from, until) if chatty else ()):
                 if (t - start) % MINUTE_MS >= MINUTE_MS - TICK_MS or t // 1000 in seconds:
                     continue  # a like counts in the tick after it: keep it in its own minute
                 seconds.add(t // 1000)
                 k = rng.randint(1, 12)
                 add(t, {"viewer": vid, "action": "like", "count": k})
                 count("likes", t, k)
-            for t in _times(rng, 1 / 150, live_from, until):
+            for t in (_times(rng, 1 / 150, live_from, until) if chatty else ()):
                 if t - last < 1_500:
                     continue  # one comment a second per viewer
                 last = t
@@ -252,13 +267,13 @@ def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform
             for t in _times(rng, 1 / 1500, live_from, until):
                 add(t, {"viewer": vid, "action": "share"})
                 count("shares", t)
-            for t in _times(rng, 1 / 400, live_from, until):
+            for t in _times(rng, 1 / click_every_s, live_from, until):
                 sku = segments[on_air(t)].get("sku")
                 if sku is None:
                     continue
                 add(t, {"viewer": vid, "action": "click", "sku": sku})
                 count("clicks", t)
-                if rng.random() < 0.35:
+                if rng.random() < buy_share:
                     t2 = min(t + rng.randrange(10_000, 90_000), until)
                     if t2 > t:
                         qty = rng.choice((1, 1, 1, 2))
@@ -267,7 +282,7 @@ def simulate(seed: int, minutes: int, viewers: int, start: int = START, platform
                         if not viewer.anonymous_clicks:
                             order["viewer"] = vid  # the shop knows them from the cookie's click
                         orders.append((t2, order))
-        if not on_platform and rng.random() < 0.4:
+        if not on_platform and rng.random() < claim_share:
             windows = [(max(a, sale_at + 100), min(b, sale_at + 20_000)) for a, b in watching]
             windows = [(a, b) for a, b in windows if b - a > 100]
             if windows:
@@ -325,10 +340,14 @@ def main() -> None:
     parser.add_argument("--platform", type=float, default=0.4, help="the share of viewers on the platform")
     parser.add_argument("--anonymous-clicks", type=float, default=0.2,
                         help="the share of socket viewers whose clicks carry no cookie")
+    parser.add_argument("--realistic", action="store_true",
+                        help="most viewers only watch and a few per cent order (the demo show's audience), "
+                        "instead of an audience that exercises every case")
     parser.add_argument("--out", type=Path, default=Path("show.ndjson"))
     parser.add_argument("--truth", type=Path, default=None)
     args = parser.parse_args()
-    lines, truth = simulate(args.seed, args.minutes, args.viewers, args.start, args.platform, args.anonymous_clicks)
+    lines, truth = simulate(args.seed, args.minutes, args.viewers, args.start, args.platform, args.anonymous_clicks,
+                            **(REALISTIC if args.realistic else LIVELY))
     args.out.write_bytes(ndjson(lines))
     truth_path = args.truth or args.out.with_suffix(".truth.json")
     truth_path.write_text(json.dumps(truth, indent=1), encoding="utf-8")
