@@ -41,6 +41,10 @@ MAX_EVENTS = 1_000  # events in one batch (more: 413)
 MAX_LIKES = 10_000  # likes one event may carry
 MAX_ID = 128  # characters of a platform's event or viewer id
 SKEW_MS = 60_000  # how far a platform's clock may run ahead of ours
+# A batch's likes become one likes.tick per 250 ms of their own time, as socket
+# likes per tick: overlays get at most 4 a second of the platform's time, not one
+# per like. A divisor of a minute, so a tick never spans two minutes of the series.
+LIKE_WINDOW_MS = 250
 DEFAULT_NICKNAME = "观众"
 TYPES = ("join", "leave", "like", "comment", "share")
 _BASE = frozenset({"id", "type", "viewer_id", "at", "nickname"})
@@ -105,8 +109,9 @@ def interactions(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> l
     with ``platform: true``; so does any type but ``leave``) and, unless present,
     ``viewer.joined`` with ``joined_at``; ``leave`` of a present viewer:
     ``viewer.left`` with ``left_at`` clamped to the visit and ``watched_ms``;
-    ``like``: one ``likes.tick`` (with ``_by`` and ``liked_at``) per distinct
-    time, counted exactly, the like goal as for socket likes; ``comment``:
+    ``like``: one ``likes.tick`` (with ``_by`` and ``liked_at``, the latest like's
+    time) per LIKE_WINDOW_MS of the show's clock from its start (so never across
+    a minute of the series) that has likes, counted exactly, the like goal as for socket likes; ``comment``:
     ``comment.new`` with ``commented_at``, unless the viewer is muted at that time
     or commented less than the comment interval before or after it on the
     platform's clock (then ``dropped``, its id still taken); ``share``:
@@ -134,10 +139,14 @@ def interactions(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> l
     total, reached = ledger.likes_total, ledger.like_goal_reached
     likes: dict[str, int] = {}
     likes_at = 0
+    likes_window: int | None = None
+    origin = state.started_at or 0
     dropped = 0
 
     def flush_likes() -> None:
         nonlocal likes, total, reached
+        nonlocal likes_window
+        likes_window = None
         if likes:
             made = like_events(state, likes, total, reached, now, ctx, state.seq + len(events) + 1,
                                liked_at=likes_at)
@@ -148,7 +157,8 @@ def interactions(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> l
 
     for e in sorted(fresh, key=lambda e: e["at"]):  # stable: a batch's order among equal times
         at = e["at"]
-        if at != likes_at:
+        window = (at - origin) // LIKE_WINDOW_MS
+        if likes_window is not None and window != likes_window:
             flush_likes()
         vid, pseudonym = _mapped(mapping, e["viewer_id"])
         known = vid in ledger.viewers or vid in registered
@@ -171,7 +181,7 @@ def interactions(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> l
                            "watched_ms": left_at - present})
             since[vid] = None
         elif e["type"] == "like":
-            likes_at = at
+            likes_at, likes_window = at, window
             likes[vid] = likes.get(vid, 0) + e["count"]
         elif e["type"] == "comment":
             last = commented.get(vid, viewer.platform_comment_at if viewer else -(10**15))

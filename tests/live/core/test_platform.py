@@ -102,16 +102,34 @@ def test_leave_is_clamped_to_the_visit_and_counts_what_was_watched() -> None:
     assert sim.state.ledger.viewers[vid("dy-1")].watched_ms == 30_000 and sim.state.ledger.present == 0
 
 
-def test_likes_are_counted_exactly_one_tick_per_distinct_time() -> None:
+def test_likes_are_counted_exactly_one_tick_per_window_of_their_own_time() -> None:
     sim = Sim()
-    events = batch(sim, ev("e1", "like", count=3000), ev("e2", "like", "dy-2", count=7),
+    events = batch(sim, ev("e1", "like", count=3000), ev("e2", "like", "dy-2", at=T0 + 1_100, count=7),
                    ev("e3", "like", at=T0 + 2_000, count=1), ev("e4", "like", "dy-2", at=T0 + 2_000))
     ticks = [e for e in events if e["type"] == "likes.tick"]
     assert [(t["liked_at"], t["added"], t["total"], t["_by"]) for t in ticks] == [
-        (T0 + 1_000, 3007, 3007, {vid("dy-1"): 3000, vid("dy-2"): 7}),
+        (T0 + 1_100, 3007, 3007, {vid("dy-1"): 3000, vid("dy-2"): 7}),  # one window: the latest like's time
         (T0 + 2_000, 2, 3009, {vid("dy-1"): 1, vid("dy-2"): 1}),
     ]
     assert sim.state.ledger.likes_total == 3009 and sim.state.ledger.viewers[vid("dy-1")].likes == 3001
+
+
+def test_a_batch_of_many_likes_makes_a_few_ticks_and_none_spans_a_minute() -> None:
+    sim = Sim()
+    start = sim.state.started_at
+    assert start is not None
+    # 1,000 likes a millisecond or two apart from 250 viewers, over two seconds across a minute's end
+    first = start + 59_000
+    likes = [ev(f"e{i}", "like", f"dy-{i % 250}", at=first + 2 * i, count=1 + i % 3) for i in range(1_000)]
+    sim.now = first + 2_000  # the batch arrives after its likes
+    events = batch(sim, *likes)
+    ticks = [e for e in events if e["type"] == "likes.tick"]
+    assert len(ticks) == 8  # 2 s of likes, one tick per 250 ms
+    assert sum(t["added"] for t in ticks) == sum(1 + i % 3 for i in range(1_000)) == ticks[-1]["total"]
+    minutes = [(t["liked_at"] - start) // 60_000 for t in ticks]
+    assert minutes == [0, 0, 0, 0, 1, 1, 1, 1]
+    in_first = sum(1 + i % 3 for i in range(1_000) if first + 2 * i - start < 60_000)  # the series' minute 0
+    assert sum(t["added"] for t in ticks if (t["liked_at"] - start) < 60_000) == in_first
 
 
 def test_platform_likes_reach_the_goal_and_open_its_draw() -> None:
