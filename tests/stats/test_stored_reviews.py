@@ -46,6 +46,19 @@ async def db(db_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+def counting(journal: Journal, chunk: int = 20_000) -> list[int]:
+    """Where each read of ``journal`` starts (``after``), as it happens; reads ``chunk`` events at a time."""
+    scans: list[int] = []
+    scan = journal.scan
+
+    def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
+        scans.append(after)
+        return scan(show_id, after=after, chunk=chunk, **kw)
+
+    journal.scan = counted  # type: ignore[method-assign]
+    return scans
+
+
 class Process:
     """What one server process holds: its engines and its stats (nothing else is shared but the database)."""
 
@@ -54,14 +67,7 @@ class Process:
         self.shows = Shows(self.journal, MemoryBus(), clock, tick=False)
         hub: Any = SimpleNamespace(shows=self.shows, journal=self.journal, bus=MemoryBus())
         self.stats = Stats(hub)
-        self.scans: list[int] = []
-        scan = self.journal.scan
-
-        def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
-            self.scans.append(after)
-            return scan(show_id, after=after, chunk=chunk, **kw)
-
-        self.journal.scan = counted  # type: ignore[method-assign]
+        self.scans = counting(self.journal, chunk)
 
     async def review(self) -> Any:
         state, tally, now = await self.stats.reviewed(SID)
@@ -171,14 +177,7 @@ async def test_read_without_an_engine_takes_the_stored_tally_and_the_journal_aft
     stored_at = await last_seq(db)
     await late_order_and_return(processes())  # behind the stored one now
     journal = Journal(db)
-    scans: list[int] = []
-    scan = journal.scan
-
-    def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
-        scans.append(after)
-        return scan(show_id, after=after, **kw)
-
-    journal.scan = counted  # type: ignore[method-assign]
+    scans = counting(journal)
     entry = await entries.read_entry(Tallies(db), journal, SID, await last_seq(db))
     assert scans == [stored_at]
     assert entry.state is not None and entry.tally.seq == await last_seq(db)
@@ -197,14 +196,7 @@ async def test_a_previous_shows_metrics_come_from_its_stored_review(db: AsyncEng
     await imported(db)
     await processes().review()  # stored
     journal = Journal(db)
-    scans: list[int] = []
-    scan = journal.scan
-
-    def counted(show_id: str, after: int = 0, **kw: Any) -> Any:
-        scans.append(after)
-        return scan(show_id, after=after, **kw)
-
-    journal.scan = counted  # type: ignore[method-assign]
+    scans = counting(journal)
     row = await journal.show_row(SID)
     got = await show_metrics(journal, row)
     assert scans == [await last_seq(db)]  # nothing after the stored review to read
