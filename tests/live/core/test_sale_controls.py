@@ -191,7 +191,8 @@ def test_restock_and_extend_need_a_live_show() -> None:
     sim = Sim()
     sale_id = sim.open_sale("A1", stock=10)
     sim.do({"type": "show.end"})
-    sim.refused({"type": "flash_sale.restock", "sale_id": sale_id, "add": 1}, Conflict)
+    assert "ended" in sim.refused({"type": "flash_sale.restock", "sale_id": sale_id, "add": 1}, Conflict).message
+    assert "ended" in sim.refused({"type": "flash_sale.extend", "sale_id": sale_id, "seconds": 9}, Conflict).message
 
 
 # -- close, roles, restart -------------------------------------------------------------
