@@ -273,6 +273,7 @@ class Ledger:
     announced_viewers: int = 0
     announced_stock: dict[str, int] = field(default_factory=dict)
     announced_entries: dict[str, int] = field(default_factory=dict)
+    overlay_test_at: int | None = None  # the last overlay.test (live/core/overlaytest.py: one a second)
     # copy-on-write bookkeeping (see the module's docstring)
     _token: object = field(default_factory=object, repr=False, compare=False)
     _owned: set[str] = field(default_factory=lambda: set(_CONTAINERS), repr=False, compare=False)

@@ -94,3 +94,17 @@ async def test_the_overlay_hears_a_restock_and_an_extension(live_server: LiveSer
     state = (await http.get(f"/api/shows/{sid}/state?key={show['overlay_key']}", headers={"Authorization": ""})).json()
     [view] = state["flash_sales"]
     assert (view["stock"], view["remaining"], view["sold"], view["deadline"]) == (25, 25, 0, sale["deadline"] + 120_000)
+
+
+async def test_an_overlay_and_a_viewer_hear_the_test_event(live_server: LiveServer, http: httpx.AsyncClient) -> None:
+    show = await live_show(http)
+    sid = show["id"]
+    viewer = await register(http, sid, "Ann")
+    async with ws_connect(live_server, sid) as overlay, ws_connect(live_server, sid) as watch:
+        await hello(overlay, overlay_key=show["overlay_key"])
+        await hello(watch, token=viewer["token"])
+        sent = await command(http, sid, {"type": "overlay.test", "layer": "draw"})
+        on_overlay = await recv_until(overlay, lambda m: m["type"] == "overlay.test")
+        on_watch = await recv_until(watch, lambda m: m["type"] == "overlay.test")
+    assert on_overlay == on_watch == sent["events"][0]
+    assert on_overlay["layer"] == "draw"
