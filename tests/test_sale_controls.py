@@ -102,7 +102,7 @@ def test_a_closed_or_ended_sale_is_a_wrong_state(client: TestClient, clock: Fake
     admin_command(client, sid, {"type": "flash_sale.close", "sale_id": sale_id})
     before = seq_of(client, sid)
     r = send(client, sid, host, {"type": kind, "sale_id": sale_id, **extra})
-    assert r.status_code == 409 and r.json()["error"]["code"] == "WRONG_STATE"
+    assert r.status_code == 409 and r.json()["error"]["code"] == "ENDED"
     assert seq_of(client, sid) == before
 
 
