@@ -105,6 +105,10 @@ CELLS: dict[str, tuple[Callable[[TestClient, str], Any], tuple[str, str, dict[st
     "flash_sale.open": (live, ("POST", "commands", {"type": "flash_sale.open", "sku": "A1", "stock": 5,
                                                     "duration_seconds": 60})),
     "flash_sale.close": (with_sale, ("POST", "commands", {"type": "flash_sale.close", "sale_id": "{sale_id}"})),
+    "flash_sale.restock": (with_sale, ("POST", "commands", {"type": "flash_sale.restock", "sale_id": "{sale_id}",
+                                                            "add": 5})),
+    "flash_sale.extend": (with_sale, ("POST", "commands", {"type": "flash_sale.extend", "sale_id": "{sale_id}",
+                                                           "seconds": 60})),
     "draw.open": (live, ("POST", "commands", {"type": "draw.open", "prize": "Bag", "winners": 1})),
     "draw.close": (with_draw, ("POST", "commands", {"type": "draw.close", "draw_id": "{draw_id}"})),
     "draw.reroll": (with_drawn, ("POST", "commands", {"type": "draw.reroll", "draw_id": "{draw_id}"})),
@@ -113,6 +117,7 @@ CELLS: dict[str, tuple[Callable[[TestClient, str], Any], tuple[str, str, dict[st
     "comment.delete": (with_comment, ("POST", "commands", {"type": "comment.delete", "comment_id": "{comment_id}"})),
     "viewer.mute": (with_comment, ("POST", "commands", {"type": "viewer.mute", "viewer_id": "{viewer_id}",
                                                         "seconds": 600})),
+    "overlay.test": (draft, ("POST", "commands", {"type": "overlay.test", "layer": "draw"})),
     "orders.import": (live, ("POST", "orders.csv", ORDERS_CSV)),
     "platform.interactions": (live, ("POST", "interactions", {"events": [
         {"id": "e1", "type": "join", "viewer_id": "dy-1", "at": 1_700_000_000_000}]})),
