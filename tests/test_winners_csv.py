@@ -70,9 +70,12 @@ def test_the_winners_csv_lists_every_winner_for_delivery(client: TestClient, lan
     by_name = {row[1]: row for row in rows[1:]}
     assert set(by_name) == {"王小明", "'=cmd|' /C calc'!A0", "Alice"}  # the formula is quoted, not run
     assert [row[0] for row in rows[1:]] == ["1", "2", "3"]
-    assert by_name["王小明"][2] == ids["王小明"] and by_name["Alice"][2] == ids["Alice"]
-    assert {row[4] for row in rows[1:]} == {"口红"} and {row[6] for row in rows[1:]} == {first_round}
-    assert all(row[5].endswith("+08:00") for row in rows[1:])  # the show's timezone
+    [staff] = client.get(f"/api/shows/{show['id']}/state", headers=admin_headers()).json()["draws"]
+    pseudonyms = {w["full_nickname"]: w["pseudonym"] for w in staff["drawn"]}
+    assert by_name["王小明"][2] == pseudonyms["王小明"] and by_name["Alice"][2] == pseudonyms["Alice"]
+    assert not any(viewer_id in r.text for viewer_id in ids.values())  # no viewer id leaves in an export
+    assert {row[3] for row in rows[1:]} == {"口红"} and {row[5] for row in rows[1:]} == {first_round}
+    assert all(row[4].endswith("+08:00") for row in rows[1:])  # the show's timezone
 
 
 @pytest.mark.parametrize("language, header", [("zh-CN", "名次"), ("en", "Rank")])
@@ -95,7 +98,7 @@ def test_a_reroll_row_is_marked(client: TestClient) -> None:
     admin_command(client, sid, {"type": "draw.close", "draw_id": draw_id})
     admin_command(client, sid, {"type": "draw.reroll", "draw_id": draw_id, "winners": 2})
     rows = table(client.get(f"/api/shows/{sid}/draws/{draw_id}/winners.csv", headers=admin_headers()))
-    assert [(row[0], row[6]) for row in rows[1:]] == [("1", "draw"), ("2", "reroll 1"), ("3", "reroll 1")]
+    assert [(row[0], row[5]) for row in rows[1:]] == [("1", "draw"), ("2", "reroll 1"), ("3", "reroll 1")]
     assert sorted(row[1] for row in rows[1:]) == ["Ann", "Bo", "Cy"]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "rank": "Rank",
     "nickname": "Nickname",
-    "viewer_id": "Viewer ID",
     "pseudonym": "Pseudonym",
     "prize": "Prize",
     "drawn_at": "Drawn at",
@@ -18,7 +17,6 @@ EN: dict[str, str] = {
 ZH: dict[str, str] = {
     "rank": "名次",
     "nickname": "昵称",
-    "viewer_id": "观众 ID",
     "pseudonym": "化名",
     "prize": "奖品",
     "drawn_at": "开奖时间",

@@ -1,7 +1,7 @@
 """A drawn draw's winners as staff need them to deliver the prizes (pure): one
-row per winner with the full nickname (the stream shows it masked), the
-viewer id staff know from the comment feed, and the pseudonym the public
-record names; as CSV for a spreadsheet (``GET …/draws/{id}/winners.csv``).
+row per winner with the full nickname (the stream shows it masked) and the
+pseudonym the public record names (staff see it beside each comment; no
+viewer id leaves in an export, DESIGN 6.3); as CSV for a spreadsheet (``GET …/draws/{id}/winners.csv``).
 
 The timezone is a parameter (the shell resolves the show's name), so this
 module reads no file and no clock.
@@ -19,7 +19,7 @@ from live.core.errors import Conflict, Invalid
 from live.core.i18n_winners import LANGUAGES
 from live.core.show import ShowState
 
-COLUMNS = ("rank", "nickname", "viewer_id", "pseudonym", "prize", "drawn_at", "round")
+COLUMNS = ("rank", "nickname", "pseudonym", "prize", "drawn_at", "round")
 # What a spreadsheet would run as a formula (CSV injection): such a cell gets a leading '.
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,8 +36,7 @@ def language(value: str | None, show_language: str) -> str:
 
 def rows(state: ShowState, draw_id: Any, tz: tzinfo, lang: str) -> list[dict[str, Any]]:
     """The winners of draw ``draw_id`` in the order drawn (the draw's own winners,
-    then each reroll's): ``rank`` (1, 2, …), ``nickname`` (full), ``viewer_id``
-    (null when no viewer of the show has the pseudonym), ``pseudonym``,
+    then each reroll's): ``rank`` (1, 2, …), ``nickname`` (full), ``pseudonym``,
     ``prize``, ``drawn_at`` (ISO 8601 with the offset of ``tz``), ``round``
     (the draw or ``reroll n``, in ``lang``). Raises NotFound (no such draw) or
     Conflict (not drawn yet)."""
@@ -54,8 +53,7 @@ def rows(state: ShowState, draw_id: Any, tz: tzinfo, lang: str) -> list[dict[str
         for w in rnd["winners"]:
             viewer = viewers.get(w["pseudonym"])
             full = w.get("full_nickname") or (viewer.nickname if viewer is not None else w["nickname"])
-            out.append({"rank": len(out) + 1, "nickname": full, "viewer_id": None if viewer is None else viewer.id,
-                        "pseudonym": w["pseudonym"], "prize": draw.prize, "drawn_at": drawn_at, "round": label})
+            out.append({"rank": len(out) + 1, "nickname": full, "pseudonym": w["pseudonym"], "prize": draw.prize, "drawn_at": drawn_at, "round": label})
     return out
 
 
