@@ -130,22 +130,35 @@
     return b;
   }
 
+  function num(n) { return Number(n || 0).toLocaleString(lang); }
+  function money(amount) { return Live.fmtMoney(amount, state && state.show.currency, lang); }
+
   function renderNumbers() {
-    text($("n-viewers"), state.viewers.now + (state.viewers.peak ? " (" + state.viewers.peak + ")" : ""));
-    text($("n-likes"), state.likes.total + (state.likes.goal ? " / " + state.likes.goal + (state.likes.reached ? " ✓" : "") : ""));
+    // without the dashboard (moderator), the presence count; with it, only the dashboard's
+    if ($("n-viewers")) {
+      text($("n-viewers"), num(state.viewers.now) + (state.viewers.peak ? " · " + T.peak_n.replace("{n}", num(state.viewers.peak)) : ""));
+    }
+    text($("n-likes"), num(state.likes.total) + (state.likes.goal ? " / " + num(state.likes.goal) + (state.likes.reached ? " " + T.goal_reached : "") : ""));
+    var goal = $("goal-target");
+    if (document.activeElement !== goal) goal.value = state.likes.goal ? String(state.likes.goal) : "";
   }
 
   function renderAudience() {
     if (!state) return;
     renderNumbers();
     var sel = $("sale-sku");
-    if (sel.options.length !== state.products.length) {
+    var optKey = JSON.stringify(state.products.map(function (p) { return [p.sku, p.title, p.live_price]; }));
+    if (sel.dataset.key !== optKey) {
+      var was = sel.value;
+      sel.dataset.key = optKey;
       sel.replaceChildren();
       state.products.forEach(function (p) {
         var o = document.createElement("option");
-        o.value = p.sku; o.textContent = p.sku + " · " + p.title;
+        o.value = p.sku; o.textContent = p.title + " · " + money(p.live_price);
         sel.appendChild(o);
       });
+      if (was && product(was)) sel.value = was;
+      pricePlaceholder();
     }
     renderComments();
     renderPromotions();
@@ -159,7 +172,7 @@
     var r = rows[key];
     if (!r || r.stateKey !== stateKey) {
       var li = document.createElement("li");
-      r = {li: li, stateKey: stateKey, info: document.createElement("span"), fill: null};
+      r = {li: li, stateKey: stateKey, info: document.createElement("span"), fill: null, bar: null, sold: null};
       r.info.className = "grow";
       li.appendChild(r.info);
       build(r);
@@ -170,31 +183,83 @@
     return r;
   }
 
+  function pricePlaceholder() {
+    var p = product($("sale-sku").value);
+    $("sale-price").placeholder = p ? p.live_price : "";
+  }
+
+  function productTitle(sku) { var p = product(sku); return p ? p.title : sku; }
+
+  function part(cls, value) {
+    var b = document.createElement("span");
+    b.className = cls;
+    text(b, value);
+    return b;
+  }
+
   function renderPromotions() {
     if (!state) return;
     var now = sock.clock.now();
     state.flash_sales.forEach(function (s) {
-      var closed = s.status === "closed" || now >= s.deadline;
-      var r = row($("sale-list"), "s:" + s.id, closed ? "closed" : "open", function (r) {
+      var soldOut = s.remaining === 0;
+      var over = now >= s.deadline;
+      var closed = s.status === "closed" || over;
+      // a sold-out sale still on the stream can be closed (and restocked) until it is closed
+      var key = s.status === "closed" ? "closed" : over ? "over" : soldOut ? "soldout" : "open";
+      var r = row($("sale-list"), "s:" + s.id, key, function (r) {
+        r.li.dataset.sale = s.id;
         var bar = document.createElement("div"); bar.className = "stockbar";
-        r.fill = document.createElement("div"); bar.appendChild(r.fill); r.li.appendChild(bar);
-        if (!closed && canPlan) r.li.appendChild(button(T.close, function () { command({type: "flash_sale.close", sale_id: s.id}); }));
+        bar.setAttribute("role", "img");
+        r.fill = document.createElement("div"); bar.appendChild(r.fill);
+        r.bar = bar;
+        r.li.appendChild(bar);
+        r.sold = part("sold", "");
+        r.li.appendChild(r.sold);
+        if (!closed && canRun) {
+          var ctl = document.createElement("span");
+          ctl.className = "sale-ctl";
+          ctl.appendChild(button(T.add_stock_n.replace("{n}", RESTOCK), function () {
+            command({type: "flash_sale.restock", sale_id: s.id, add: RESTOCK});
+          }, "restock"));
+          ctl.appendChild(button(T.extend_min, function () {
+            command({type: "flash_sale.extend", sale_id: s.id, seconds: 60});
+          }, "extend"));
+          ctl.appendChild(button(soldOut ? T.remove_from_stream : T.close_early, function () {
+            command({type: "flash_sale.close", sale_id: s.id});
+          }, "close danger"));
+          r.li.appendChild(ctl);
+        }
       });
-      text(r.info, s.id + " · " + s.sku + " · ¥" + s.price + " · " + s.remaining + "/" + s.stock +
-        (closed ? " · " + (s.remaining === 0 ? T.sold_out : T.close) :
-          now < s.opens_at ? " · " + T.opens_in + " " + Live.fmtDuration(s.opens_at - now) :
-          " · " + Live.fmtDuration(Math.max(0, s.deadline - now))));
-      r.fill.style.width = Math.round(100 * s.remaining / s.stock) + "%";
+      var sold = s.stock - s.remaining;
+      var status = s.status === "closed" ? (soldOut ? T.sold_out : T.closed) : over ? T.ended_word :
+        soldOut ? T.sold_out_on_stream : now < s.opens_at ? T.opens_in + " " + Live.fmtCountdown(s.opens_at - now) :
+        T.ends_in + " " + Live.fmtCountdown(s.deadline - now);
+      text(r.info, productTitle(s.sku) + " · " + money(s.price) + " · " +
+        T.left_of.replace("{n}", num(s.remaining)).replace("{m}", num(s.stock)) + " · " + status);
+      var pct = s.stock ? Math.round(100 * sold / s.stock) : 0;
+      r.fill.style.width = pct + "%";
+      r.bar.setAttribute("aria-label", T.sold_pct.replace("{p}", pct));
+      text(r.sold, T.sold_pct.replace("{p}", pct));
     });
     state.draws.forEach(function (d) {
       var drawn = (d.drawn || []).length;
       var r = row($("draw-list"), "d:" + d.id, d.status + drawn, function (r) {
+        r.li.dataset.draw = d.id;
         if (canPlan && d.status === "open") r.li.appendChild(button(T.draw_now, function () { command({type: "draw.close", draw_id: d.id}); }, "primary"));
         if (canPlan && d.status === "closed") r.li.appendChild(button(T.reroll, function () { command({type: "draw.reroll", draw_id: d.id}); }));
+        if (canExport && d.status === "closed") {
+          var a = document.createElement("a");
+          a.className = "csv";
+          a.href = "/api/shows/" + encodeURIComponent(showId) + "/draws/" + encodeURIComponent(d.id) + "/winners.csv?lang=" + encodeURIComponent(lang);
+          a.setAttribute("download", "");
+          text(a, T.winners_csv);
+          r.li.appendChild(a);
+        }
       });
       var winners = (d.drawn || []).map(function (w) { return w.nickname; }).join(", ");
-      text(r.info, d.id + " · " + d.prize + " · " + T.entries.replace("{n}", d.entries || 0) +
-        (d.status === "open" && d.deadline ? " · " + Live.fmtDuration(Math.max(0, d.deadline - now)) : "") +
+      text(r.info, d.prize + " · " + T.entries.replace("{n}", num(d.entries || 0)) +
+        (d.status === "open" && d.deadline ? " · " + T.draw_in + " " + Live.fmtCountdown(d.deadline - now) : "") +
+        (d.status === "closed" && !winners ? " · " + T.no_entrants : "") +
         (winners ? " · " + T.winners + ": " + winners : ""));
     });
   }
@@ -238,22 +303,41 @@
 
   function text(el, value) { el.textContent = value == null ? "" : String(value); }
 
-  function driftMs(now) {
-    var show = state.show, rd = state.rundown;
-    if (show.started_at == null) return 0;
-    var end = show.ended_at != null ? show.ended_at : now;
-    var planned = 0, segs = rd.segments;
+  // When the show will end at this pace: the segment on air to its deadline (its
+  // ±1 min included; an over-run counts as ending now), then what is left of each
+  // later segment as planned and extended. Returns ms, or null before the start.
+  function projectedEnd(now) {
+    var show = state.show, rd = state.rundown, segs = rd.segments;
+    if (show.started_at == null) return null;
+    if (show.ended_at != null) return show.ended_at;
+    var end = now;
     if (rd.current != null) {
-      for (var i = 0; i < rd.current; i++) planned += segs[i].planned_seconds * 1000;
-      var cur = segs[rd.current];
-      var into = cur.on_air_since != null ? Math.max(0, now - cur.on_air_since) : 0;
-      planned += Math.min(into, cur.planned_seconds * 1000);
-    } else if (show.status === "ended") {
-      var last = -1, lastEnd = -1;
-      segs.forEach(function (s, i) { if (s.ended_at != null && s.ended_at > lastEnd) { lastEnd = s.ended_at; last = i; } });
-      for (var j = 0; j <= last; j++) planned += segs[j].planned_seconds * 1000;
+      end = Math.max(now, segs[rd.current].deadline || now);
+      for (var i = rd.current + 1; i < segs.length; i++) {
+        end += Math.max(0, (segs[i].planned_seconds + segs[i].extended_seconds) * 1000 - (segs[i]._aired_ms || 0));
+      }
     }
-    return end - show.started_at - planned;
+    return end;
+  }
+
+  // Projected end minus planned end (start + every segment as planned): > 0 behind.
+  // The over-run of the segment on air and every ±1 min move it, so it never
+  // disagrees with the clock above it.
+  function driftMs(now) {
+    var end = projectedEnd(now);
+    if (end == null) return 0;
+    var planned = 0;
+    state.rundown.segments.forEach(function (s) { planned += s.planned_seconds * 1000; });
+    return end - (state.show.started_at + planned);
+  }
+
+  function clockTime(ms) {
+    var opts = {hour: "2-digit", minute: "2-digit", hour12: false};
+    try {
+      return new Date(ms).toLocaleTimeString(lang, Object.assign({timeZone: state.show.timezone || undefined}, opts));
+    } catch (e) {
+      return new Date(ms).toLocaleTimeString(lang, opts);
+    }
   }
 
   function fmtMin(seconds) { return Live.fmtDuration(seconds * 1000); }
@@ -277,8 +361,12 @@
     var drift = $("drift");
     if (state.show.started_at == null) text(drift, "—");
     else if (Math.abs(d) < 5) text(drift, T.on_time);
-    else text(drift, Live.fmtDuration(Math.abs(d) * 1000).replace("+", "") + " " + (d > 0 ? T.behind : T.ahead));
+    else text(drift, (d > 0 ? T.behind_t : T.ahead_t).replace("{t}", Live.fmtDuration(Math.abs(d) * 1000)));
     drift.classList.toggle("overrun", d >= 60);
+    var end = projectedEnd(now), pe = $("projected-end");
+    text(pe, end == null ? "—" : clockTime(end));
+    pe.dataset.ms = end == null ? "" : String(Math.round(end / 1000) * 1000);
+    renderPrompterClock(now);
     // actual column of the running segment
     var rows = $("rundown").children;
     var totalActual = 0;
@@ -348,6 +436,7 @@
     renderButtons();
     renderAudience();
     renderLinks();
+    renderPrompter(cur, next, nextIndex);
     renderClock();
   }
 
@@ -402,10 +491,10 @@
 
   // The clipboard API needs a secure context (https, or localhost); elsewhere the
   // link is selected and copied the old way, or left selected for Ctrl+C.
-  function copyLink(input, btn) {
+  function copyLink(input, btn, status) {
     var value = input.value;
     function done(ok) {
-      text($("copy-status"), ok ? T.copied + ": " + value : T.copy_failed);
+      text(status || $("copy-status"), ok ? T.copied + ": " + value : T.copy_failed);
       text(btn, ok ? T.copied : T.copy);
       setTimeout(function () { text(btn, T.copy); }, 2000);
     }
@@ -422,6 +511,114 @@
       fallback();
     }
   }
+
+  // The prompter: what the host reads from across the room. A mode of this page
+  // (?view=prompter, V, or the header's button), drawn from the same state.
+  function prompterOn() { return !$("prompter").hidden; }
+  function setPrompter(on) {
+    $("prompter").hidden = !on;
+    document.body.classList.toggle("prompting", on);
+    $("btn-prompter").setAttribute("aria-pressed", on ? "true" : "false");
+    var url = new URL(location.href);
+    if (on) url.searchParams.set("view", "prompter"); else url.searchParams.delete("view");
+    history.replaceState(null, "", url.pathname + url.search);
+    if (on) $("pr-go-next").focus();
+  }
+
+  function renderPrompter(cur, next, nextIndex) {
+    var rd = state.rundown;
+    text($("pr-title"), cur ? cur.title : state.show.status === "ended" ? T.ended : T.not_started);
+    text($("pr-kind"), cur ? (rd.current + 1) + " / " + rd.segments.length + " · " + (T["kind_" + cur.kind] || cur.kind) : "");
+    var list = $("pr-points");
+    list.replaceChildren();
+    (cur ? cur.talking_points || [] : []).forEach(function (line) {
+      var li = document.createElement("li");
+      text(li, line);
+      list.appendChild(li);
+    });
+    var p = cur ? product(cur.sku) : null;
+    if (p) {
+      var li = document.createElement("li");
+      li.className = "pr-price";
+      text(li, p.title + " · " + T.live_price + " " + money(p.live_price));
+      list.prepend(li);
+    }
+    text($("pr-next"), next ? next.title + " · " + fmtMin(next.planned_seconds) : T.nothing_next);
+    $("pr-go-next").disabled = $("btn-next").disabled;
+  }
+
+  function renderPrompterClock(now) {
+    var rd = state.rundown, left = $("pr-left");
+    var cur = rd.current != null ? rd.segments[rd.current] : null;
+    if (cur) {
+      var ms = cur.deadline - now;
+      text(left, ms < 0 ? Live.fmtDuration(ms) : Live.fmtCountdown(ms));
+      left.classList.toggle("overrun", ms < 0);
+      $("prompter").classList.toggle("over", ms < 0);
+      text($("pr-left-label"), ms < 0 ? T.overrun : T.time_left);
+    } else {
+      text(left, "--:--");
+      left.classList.remove("overrun");
+      $("prompter").classList.remove("over");
+    }
+    var end = projectedEnd(now);
+    text($("pr-end"), end == null ? "" : T.projected_end + " " + clockTime(end));
+  }
+
+  // Overlay set-up: every overlay URL (combined and per layer, 16:9 and 9:16) with
+  // a copy button and, for who runs the show, a test card; a live preview above.
+  var ovStage = "16x9", ovUrls = null;
+  function loadOverlayUrls() {
+    fetch("/api/shows/" + encodeURIComponent(showId) + "/overlay-urls", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body) { ovUrls = body.overlays; renderOverlaySetup(); } })
+      .catch(function () { /* the section stays empty; the panel works without it */ });
+  }
+  // The preview loads from this page's origin (the public URL may be a proxy's).
+  function localUrl(url) { var u = new URL(url, location.href); return u.pathname + u.search; }
+  function renderOverlaySetup() {
+    Array.prototype.forEach.call(document.querySelectorAll(".ov-stages button"), function (b) {
+      b.setAttribute("aria-pressed", b.dataset.stage === ovStage ? "true" : "false");
+    });
+    $("ov-preview").dataset.stage = ovStage;
+    if (!ovUrls) return;
+    var list = $("ov-list");
+    list.replaceChildren();
+    ovUrls.filter(function (o) { return o.stage === ovStage; }).forEach(function (o) {
+      var li = document.createElement("li");
+      li.dataset.layer = o.layers;
+      var label = document.createElement("label");
+      label.className = "grow";
+      var name = document.createElement("span");
+      text(name, (T["ov_layer_" + o.layers] || o.layers) + " · " + o.width + "×" + o.height);
+      var input = document.createElement("input");
+      input.className = "link";
+      input.readOnly = true;
+      input.value = o.url;
+      input.addEventListener("focus", function () { input.select(); });
+      label.appendChild(name);
+      label.appendChild(input);
+      li.appendChild(label);
+      var b = button(T.copy, function () { copyLink(input, b, $("ov-status")); }, "copy");
+      b.setAttribute("aria-label", T.copy + " · " + name.textContent);
+      li.appendChild(b);
+      if (canRun && o.layers !== "all") {
+        li.appendChild(button(T.ov_test, function () {
+          command({type: "overlay.test", layer: o.layers}).then(function (res) {
+            if (res) text($("ov-status"), T.ov_test_sent.replace("{layer}", T["ov_layer_" + o.layers] || o.layers));
+          });
+        }, "test"));
+      }
+      list.appendChild(li);
+      if (o.layers === "all") {
+        var src = localUrl(o.url);
+        if ($("ov-frame").getAttribute("src") !== src) $("ov-frame").setAttribute("src", src);
+      }
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".ov-stages button"), function (b) {
+    b.addEventListener("click", function () { ovStage = b.dataset.stage; renderOverlaySetup(); });
+  });
 
   function renderCompliance() {
     var list = $("compliance-list");
@@ -443,6 +640,9 @@
   var canRun = role === "admin" || role === "host" || role === "assistant";
   var canPlan = role === "admin" || role === "assistant";
   var canModerate = canPlan || role === "moderator";
+  var canExport = canRun;  // the winners' CSV: admin, host, assistant
+  var lang = document.documentElement.lang;
+  var RESTOCK = 10;
   if (!canPlan) {
     Array.prototype.forEach.call(document.querySelectorAll("[data-needs=plan]"), function (el) { el.hidden = true; });
   }
@@ -484,7 +684,13 @@
     $("btn-next").disabled = !canRun || !live || (rd.current != null && rd.current + 1 >= rd.segments.length);
     $("btn-back").disabled = !canRun || !live || !rd.current;
     $("btn-plus").disabled = !canRun || !live || !cur;
-    $("btn-minus").disabled = !canRun || !live || !cur;
+    // the server takes no segment below 0 s in all: − stops at that, and says why
+    var floor = cur && cur.planned_seconds + cur.extended_seconds - 60 < 0;
+    $("btn-minus").disabled = !canRun || !live || !cur || floor;
+    var why = $("minus-why");
+    why.hidden = !(canRun && live && floor);
+    text(why, floor ? T.minus_limit.replace("{t}", fmtMin(cur.planned_seconds + cur.extended_seconds)) : "");
+    $("btn-minus").title = floor ? why.textContent : "";
     $("btn-pin").disabled = !canRun || st === "ended" || !cur || !cur.sku || (state && state.pinned_sku === cur.sku);
     $("btn-unpin").disabled = !canRun || !state || !state.pinned_sku;
   }
@@ -498,9 +704,19 @@
     toastTimer = setTimeout(function () { el.hidden = true; }, 4000);
   }
 
+  // An error in the page's words: by code and field, then by code, never the
+  // server's English text (that goes to the console for whoever debugs).
+  function errorText(err) {
+    var code = (err && err.code) || "", field = (err && err.field) || "";
+    var keys = ["perr_" + code + "_" + field, "perr_" + code, "err_" + code];
+    if (window.console && err && err.message) console.warn(code, field, err.message);
+    for (var i = 0; i < keys.length; i++) if (T[keys[i]]) return T[keys[i]];
+    return T.err_generic;
+  }
+
   function command(cmd) {
     return sock.send({type: "command", command: cmd}).catch(function (err) {
-      toast((err.code ? err.code + ": " : "") + (err.message || "error"));
+      toast(errorText(err));
     });
   }
 
@@ -517,6 +733,13 @@
     command(cmd);
   }
 
+  $("sale-sku").addEventListener("change", pricePlaceholder);
+  $("btn-prompter").addEventListener("click", function () { setPrompter(!prompterOn()); });
+  $("pr-exit").addEventListener("click", function () { setPrompter(false); });
+  $("pr-go-next").addEventListener("click", function () { runButton($("btn-next")); });
+  if (panel.dataset.prompter === "on") setPrompter(true);
+  loadOverlayUrls();
+
   $("controls").addEventListener("click", function (ev) {
     var btn = ev.target.closest("button");
     if (btn) runButton(btn);
@@ -524,14 +747,16 @@
 
   var KEYS = {"n": "btn-next", "ArrowRight": "btn-next", "b": "btn-back", "ArrowLeft": "btn-back",
     "+": "btn-plus", "=": "btn-plus", "-": "btn-minus", "_": "btn-minus", "p": "btn-pin", "u": "btn-unpin",
-    "s": "btn-start", "e": "btn-end"};
+    "s": "btn-start", "e": "btn-end", "v": "btn-prompter"};
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    if (ev.key === "Escape" && prompterOn()) { ev.preventDefault(); setPrompter(false); return; }
     var tag = (ev.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select") return;
     var id = KEYS[ev.key] || KEYS[ev.key.toLowerCase()];
     if (!id) return;
     ev.preventDefault();
+    if (id === "btn-prompter") { setPrompter(!prompterOn()); return; }
     runButton($(id));
   });
 
@@ -553,7 +778,7 @@
     onRecovered: function () { if (dash) dash.recovered(); },
     onMessage: function (msg) {
       if (msg.type === "stats.tick") { if (dash) dash.tick(msg); return; }
-      if (msg.type === "error") toast(msg.code + ": " + msg.message);
+      if (msg.type === "error") toast(errorText(msg));
     }});
   sock.connect();
   setInterval(renderClock, 250);
