@@ -74,6 +74,9 @@
       case "products.replaced": state.products = ev.products; refetchCompliance(); break;
       case "flash_sale.opened": state.flash_sales.push(ev.sale); break;
       case "flash_sale.stock": var fs = byId(state.flash_sales, ev.sale_id); if (fs) fs.remaining = ev.remaining; break;
+      case "flash_sale.restocked":
+        var fr = byId(state.flash_sales, ev.sale_id); if (fr) { fr.stock = ev.stock; fr.remaining = ev.remaining; } break;
+      case "flash_sale.extended": var fx = byId(state.flash_sales, ev.sale_id); if (fx) fx.deadline = ev.deadline; break;
       case "flash_sale.closed":
         var fc = byId(state.flash_sales, ev.sale_id);
         if (fc) { fc.status = "closed"; fc.remaining = ev.remaining; fc.closed_reason = ev.reason; }
@@ -783,5 +786,5 @@
   sock.connect();
   setInterval(renderClock, 250);
   setInterval(renderPromotions, 1000);
-  window.__panel = {sock: sock, state: function () { return state; }, dash: dash};
+  window.__panel = {sock: sock, state: function () { return state; }, dash: dash, command: command};
 })();
