@@ -60,6 +60,7 @@ class FlashSale:
             "price": self.price,
             "stock": self.stock,
             "remaining": self.remaining,
+            "sold": self.stock - self.remaining,  # won claims' units (a sell-through bar: sold / stock)
             "per_viewer_limit": self.per_viewer_limit,
             "opens_at": self.opens_at,
             "deadline": self.deadline,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from live.core import values as v
-from live.core.auth import PLAN
+from live.core.auth import PLAN, RUN
 from live.core.context import Ctx, Event, ctx_viewer, lookup, need_live
 from live.core.errors import Conflict, IdempotencyMismatch, Invalid, LiveError
 from live.core.feature import Command, Feature
@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # show.py imports this module to validate segment actions
 
 
 MAX_SALE_SECONDS = 6 * 3600
+MAX_STOCK = 10**7  # a sale's whole stock, restocks included
+MAX_EXTEND_SECONDS = 3600  # one flash_sale.extend
 MAX_QTY = 100
 
 # Why a claim lost (the contract's codes).
@@ -40,7 +42,7 @@ def parse_open(cmd: dict[str, Any], list_price: str) -> dict[str, Any]:
     out = {
         "sku": v.sku(cmd.get("sku"), "sku"),
         "price": v.money(cmd.get("price", list_price), "price"),
-        "stock": v.integer(cmd.get("stock"), "stock", lo=1, hi=10**7),
+        "stock": v.integer(cmd.get("stock"), "stock", lo=1, hi=MAX_STOCK),
         "per_viewer_limit": v.integer(cmd.get("per_viewer_limit"), "per_viewer_limit", lo=1, hi=MAX_QTY, default=1),
         "duration_seconds": v.integer(cmd.get("duration_seconds"), "duration_seconds", lo=5, hi=MAX_SALE_SECONDS),
         "opens_in_seconds": v.integer(cmd.get("opens_in_seconds"), "opens_in_seconds", lo=0, hi=24 * 3600, default=0),
@@ -198,6 +200,56 @@ def sale_close(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> lis
     return [{"type": "flash_sale.closed", "sale_id": sale.id, "reason": "closed", "remaining": sale.remaining}]
 
 
+def _running(state: ShowState, sale: FlashSale, now: int, what: str) -> None:
+    """Raises Conflict unless ``sale`` can still sell: not closed (a sold-out sale
+    counts as not closed here when ``what`` is a restock), its deadline ahead."""
+    need_live(state.status, what)
+    if now >= sale.deadline:
+        raise Conflict(f"{what}: flash sale {sale.id} has ended (its deadline has passed)")
+    if sale.status == "closed":
+        if sale.closed_reason == "sold_out":
+            if what == "flash_sale.restock":
+                return
+            raise Conflict(f"{what}: flash sale {sale.id} is sold out; restock it first")
+        raise Conflict(f"{what}: flash sale {sale.id} is closed")
+
+
+def sale_restock(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
+    """``flash_sale.restocked {sale_id, add, stock, remaining, reopened}``: ``add``
+    more units for a sale that is open or scheduled, or sold out with its
+    deadline still ahead, which reopens it. Raises Invalid (``add``: 1 up to what
+    keeps the stock at most MAX_STOCK), NotFound (``sale_id``), Conflict (the
+    show is not live; the sale ended or was closed)."""
+    v.no_unknown_keys(cmd, {"type", "sale_id", "add"}, "")
+    sale = _sale(state, cmd)
+    add = v.integer(cmd.get("add"), "add", lo=1, hi=MAX_STOCK)
+    if sale.stock + add > MAX_STOCK:
+        raise Invalid(f"a sale holds at most {MAX_STOCK} units ({sale.stock} already)", "add")
+    _running(state, sale, now, "flash_sale.restock")
+    if sale.status == "closed":  # reopening: one sale per sku at a time, as flash_sale.open keeps it
+        running = _open_sale_for(state, sale.sku, now)
+        if running is not None:
+            raise Conflict(f"flash_sale.restock: a flash sale for {sale.sku} is already open ({running.id})")
+    return [{"type": "flash_sale.restocked", "sale_id": sale.id, "add": add, "stock": sale.stock + add,
+             "remaining": sale.remaining + add, "reopened": sale.status == "closed"}]
+
+
+def sale_extend(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
+    """``flash_sale.extended {sale_id, seconds, deadline}``: the deadline of an open
+    or scheduled sale moved ``seconds`` later. Raises Invalid (``seconds``: 1 –
+    MAX_EXTEND_SECONDS, and the sale may last at most MAX_SALE_SECONDS from its
+    opening), NotFound (``sale_id``), Conflict (the show is not live; the sale
+    sold out, ended or was closed)."""
+    v.no_unknown_keys(cmd, {"type", "sale_id", "seconds"}, "")
+    sale = _sale(state, cmd)
+    seconds = v.integer(cmd.get("seconds"), "seconds", lo=1, hi=MAX_EXTEND_SECONDS)
+    deadline = sale.deadline + seconds * 1000
+    if deadline - sale.opens_at > MAX_SALE_SECONDS * 1000:
+        raise Invalid(f"a flash sale lasts at most {MAX_SALE_SECONDS // 3600} hours", "seconds")
+    _running(state, sale, now, "flash_sale.extend")
+    return [{"type": "flash_sale.extended", "sale_id": sale.id, "seconds": seconds, "deadline": deadline}]
+
+
 def fold(state: ShowState, event: Event) -> ShowState:
     """Fold a flash-sale event into the (draft) ledger."""
     ledger = state.ledger
@@ -230,6 +282,15 @@ def fold(state: ShowState, event: Event) -> ShowState:
             viewer.orders.append({"request_id": event["request_id"], **result})
     elif kind == "flash_sale.stock":
         ledger.put("announced_stock", event["sale_id"], event["remaining"])
+    elif kind == "flash_sale.restocked":
+        sale = ledger.own_sale(event["sale_id"])
+        sale.stock = event["stock"]
+        sale.remaining = event["remaining"]
+        if event["reopened"]:  # sold out, restocked before its deadline: selling again
+            sale.status, sale.closed_reason, sale.closed_at = "open", None, None
+        ledger.put("announced_stock", sale.id, sale.remaining)  # the event said it
+    elif kind == "flash_sale.extended":
+        ledger.own_sale(event["sale_id"]).deadline = event["deadline"]
     elif kind == "flash_sale.closed":
         sale = ledger.own_sale(event["sale_id"])
         sale.status = "closed"
@@ -244,7 +305,10 @@ FEATURE = Feature(
     name="sales",
     commands={
         "flash_sale.open": Command(sale_open, roles=PLAN),
-        "flash_sale.close": Command(sale_close, roles=PLAN),
+        # the host runs a sale on air: more stock, more time, or an early end
+        "flash_sale.restock": Command(sale_restock, roles=RUN),
+        "flash_sale.extend": Command(sale_extend, roles=RUN),
+        "flash_sale.close": Command(sale_close, roles=RUN),
         "flash_sale.claim": Command(claim, "viewer"),
     },
     events={
@@ -252,6 +316,8 @@ FEATURE = Feature(
         "flash_sale.claimed": "internal",
         "flash_sale.stock": "public",
         "flash_sale.closed": "public",
+        "flash_sale.restocked": "public",
+        "flash_sale.extended": "public",
     },
     fold=fold,
 )
