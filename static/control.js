@@ -75,7 +75,12 @@
       case "flash_sale.opened": state.flash_sales.push(ev.sale); break;
       case "flash_sale.stock": var fs = byId(state.flash_sales, ev.sale_id); if (fs) fs.remaining = ev.remaining; break;
       case "flash_sale.restocked":
-        var fr = byId(state.flash_sales, ev.sale_id); if (fr) { fr.stock = ev.stock; fr.remaining = ev.remaining; } break;
+        var fr = byId(state.flash_sales, ev.sale_id);
+        if (fr) {
+          fr.stock = ev.stock; fr.remaining = ev.remaining;
+          if (ev.reopened) { fr.status = "open"; fr.closed_reason = null; fr.closed_at = null; }
+        }
+        break;
       case "flash_sale.extended": var fx = byId(state.flash_sales, ev.sale_id); if (fx) fx.deadline = ev.deadline; break;
       case "flash_sale.closed":
         var fc = byId(state.flash_sales, ev.sale_id);
@@ -142,9 +147,14 @@
       text($("n-viewers"), num(state.viewers.now) + (state.viewers.peak ? " · " + T.peak_n.replace("{n}", num(state.viewers.peak)) : ""));
     }
     text($("n-likes"), num(state.likes.total) + (state.likes.goal ? " / " + num(state.likes.goal) + (state.likes.reached ? " " + T.goal_reached : "") : ""));
+    // the field shows the goal when it changes, and never overwrites what is being typed
     var goal = $("goal-target");
-    if (document.activeElement !== goal) goal.value = state.likes.goal ? String(state.likes.goal) : "";
+    if (state.likes.goal !== shownGoal && document.activeElement !== goal) {
+      shownGoal = state.likes.goal;
+      goal.value = shownGoal ? String(shownGoal) : "";
+    }
   }
+  var shownGoal;
 
   function renderAudience() {
     if (!state) return;
@@ -206,9 +216,10 @@
     state.flash_sales.forEach(function (s) {
       var soldOut = s.remaining === 0;
       var over = now >= s.deadline;
-      var closed = s.status === "closed" || over;
-      // a sold-out sale still on the stream can be closed (and restocked) until it is closed
-      var key = s.status === "closed" ? "closed" : over ? "over" : soldOut ? "soldout" : "open";
+      // sold out, it is still on the stream until its deadline: it can be restocked or taken off
+      var done = (s.status === "closed" && s.closed_reason !== "sold_out") || over;
+      var closed = done;
+      var key = done ? "done" : soldOut ? "soldout" : "open";
       var r = row($("sale-list"), "s:" + s.id, key, function (r) {
         r.li.dataset.sale = s.id;
         var bar = document.createElement("div"); bar.className = "stockbar";
@@ -224,7 +235,7 @@
           ctl.appendChild(button(T.add_stock_n.replace("{n}", RESTOCK), function () {
             command({type: "flash_sale.restock", sale_id: s.id, add: RESTOCK});
           }, "restock"));
-          ctl.appendChild(button(T.extend_min, function () {
+          if (!soldOut) ctl.appendChild(button(T.extend_min, function () {
             command({type: "flash_sale.extend", sale_id: s.id, seconds: 60});
           }, "extend"));
           ctl.appendChild(button(soldOut ? T.remove_from_stream : T.close_early, function () {
@@ -234,7 +245,7 @@
         }
       });
       var sold = s.stock - s.remaining;
-      var status = s.status === "closed" ? (soldOut ? T.sold_out : T.closed) : over ? T.ended_word :
+      var status = s.status === "closed" && s.closed_reason !== "sold_out" ? T.closed : over ? (soldOut ? T.sold_out : T.ended_word) :
         soldOut ? T.sold_out_on_stream : now < s.opens_at ? T.opens_in + " " + Live.fmtCountdown(s.opens_at - now) :
         T.ends_in + " " + Live.fmtCountdown(s.deadline - now);
       text(r.info, productTitle(s.sku) + " · " + money(s.price) + " · " +
@@ -396,7 +407,7 @@
       text($("now-kind"), "");
     }
     var p = cur ? product(cur.sku) : null;
-    text($("now-product"), p ? p.sku + " · " + p.title + " · " + T.live_price + " " + p.live_price + " " + show.currency + " · " + T.stock + " " + p.stock : "");
+    text($("now-product"), p ? p.title + " · " + T.live_price + " " + money(p.live_price) + " · " + T.stock + " " + num(p.stock) : "");
     var points = $("points");
     points.replaceChildren();
     (cur ? cur.talking_points || [] : []).forEach(function (line) {
@@ -408,7 +419,7 @@
     var next = nextIndex != null && nextIndex < segs.length ? segs[nextIndex] : null;
     text($("next-title"), next ? (nextIndex + 1) + ". " + next.title + " · " + fmtMin(next.planned_seconds) : T.nothing_next);
     var pinned = product(state.pinned_sku);
-    text($("pinned"), pinned ? pinned.sku + " · " + pinned.title : T.none);
+    text($("pinned"), pinned ? pinned.title + " · " + money(pinned.live_price) : T.none);
 
     var body = $("rundown");
     body.replaceChildren();
@@ -654,7 +665,11 @@
     $(id).addEventListener("submit", function (ev) {
       ev.preventDefault();
       var cmd = build();
-      if (cmd) command(cmd).then(function (res) { if (res) $(id).reset(); });
+      if (cmd) command(cmd).then(function (res) {
+        if (!res) return;
+        $(id).reset();
+        if (id === "goal-form") { shownGoal = undefined; renderNumbers(); }
+      });
     });
   }
   formSubmit("sale-form", function () {

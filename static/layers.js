@@ -110,6 +110,17 @@
         var sale = this.find(s.flash_sales, ev.sale_id);
         if (sale) sale.remaining = ev.remaining;
         break;
+      case "flash_sale.restocked":
+        var r = this.find(s.flash_sales, ev.sale_id);
+        if (r) {
+          r.stock = ev.stock; r.remaining = ev.remaining;
+          if (ev.reopened) { r.status = "open"; r.closed_reason = null; r.closed_at = null; }
+        }
+        break;
+      case "flash_sale.extended":
+        var x = this.find(s.flash_sales, ev.sale_id);
+        if (x) x.deadline = ev.deadline;
+        break;
       case "flash_sale.closed":
         var c = this.find(s.flash_sales, ev.sale_id);
         if (c) { c.status = "closed"; c.remaining = ev.remaining; c.closed_reason = ev.reason; c.closed_at = c.closed_at || ev.at; }

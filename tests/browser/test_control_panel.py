@@ -67,7 +67,7 @@ def test_keyboard_in_one_panel_moves_the_other(browser: Any, live_server: LiveSe
     host_title.filter(has_text="Serum time").wait_for(timeout=CEILING_MS)
     # talking points and the product reach the host's panel
     host.locator("#points li", has_text="Niacinamide 5%").wait_for(timeout=CEILING_MS)
-    host.locator("[data-testid=pinned]", has_text="A1").wait_for(timeout=CEILING_MS)  # its own event
+    host.locator("[data-testid=pinned]", has_text="Serum 30ml").wait_for(timeout=CEILING_MS)  # its own event
 
     host.keyboard.press("ArrowRight")
     assistant.locator("[data-testid=current-title]").filter(has_text="Cream time").wait_for(timeout=CEILING_MS)
