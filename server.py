@@ -213,6 +213,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
     from live.http.shop import routes as shop_routes
     from live.http.socket import routes as socket_routes
     from live.http.viewers import routes as viewer_routes
+    from live.http.winners import routes as winner_routes
     from overlays.pages import routes as page_routes
     from stats.keeper import start as start_stats
     from stats.routes import routes as stats_routes
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None, clock: Any = wall_clock) -> Sta
         *link_routes,
         *socket_routes,
         *viewer_routes,
+        *winner_routes,
         *stats_routes,
         *page_routes,
         *panel_routes,

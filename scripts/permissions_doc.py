@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from live.core.auth import READERS, REVIEW, ROLES
+from live.core.auth import READERS, REVIEW, ROLES, WINNERS
 from live.core.commands import PERMISSIONS, SETUP_COMMANDS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
@@ -53,6 +53,8 @@ def render() -> str:
          f" its overlay URLs (`GET /api/shows/{{id}}/overlay-urls`): {readers}."),
         (f"- The review (`GET /api/shows/{{id}}/review`, `…/review.csv`, the page `/shows/{{id}}/review`): "
          f"{reviewers}. Every staff socket gets `stats.tick`."),
+        (f"- A drawn draw's winners by full nickname and viewer id (`GET …/draws/{{draw_id}}/winners.csv`): "
+         f"{', '.join(r for r in ROLES if r in WINNERS)}."),
         "- Creating shows (`POST /api/shows`) and adding staff (`POST /api/shows/{id}/staff`): admin only.",
         "- A show's webhook secret (in `POST /api/shows`' answer, `GET /api/shows/{id}`, and rotated with",
         "  `POST /api/shows/{id}/webhook-secret`): admin only; other staff never see it.",

@@ -193,6 +193,8 @@ class OnAir:
                 deadline[ref] = at
             elif kind == "sale_closed" and ref is not None and at <= end:
                 closed.setdefault(ref, (at, detail))
+            elif kind == "sale_reopened" and ref is not None and at <= end:
+                closed.pop(ref, None)  # its sold-out close did not end it: the next close does
             elif kind == "draw_opened" and ref is not None and at <= end:
                 draws[ref] = (at, detail or "")
             elif kind == "draw_closed" and ref is not None and at <= end:

@@ -36,7 +36,7 @@ READS = frozenset({"comment.new", "viewer.joined", "viewer.left", "link.clicked"
                    "viewer.registered", "likes.tick", "flash_sale.claimed", "order.placed", "order.returned",
                    "segment.changed", "show.started", "show.ended", "show.created", "product.pinned",
                    "product.unpinned", "flash_sale.opened", "flash_sale.closed", "draw.opened", "draw.closed",
-                   "segment.extended"})
+                   "segment.extended", "flash_sale.extended", "flash_sale.restocked"})
 FLUSH_AT = 65_536  # appended values a column holds as Python ints at most between two add()s
 
 
@@ -160,6 +160,8 @@ class Tally:
             "product.unpinned": self._unpinned,
             "flash_sale.opened": self._sale_opened,
             "flash_sale.closed": self._sale_closed,
+            "flash_sale.extended": self._sale_extended,
+            "flash_sale.restocked": self._sale_restocked,
             "draw.opened": self._draw_opened,
             "draw.closed": self._draw_closed,
             "segment.extended": self._extended,
@@ -351,6 +353,14 @@ class Tally:
 
     def _sale_closed(self, e: Event) -> None:
         self.moments.append((e["at"], "sale_closed", e["sale_id"], None, e.get("reason")))
+
+    def _sale_extended(self, e: Event) -> None:
+        # a later deadline moment replaces the earlier (OnAir reads them in journal order)
+        self.moments.append((e["deadline"], "sale_deadline", e["sale_id"], None, None))
+
+    def _sale_restocked(self, e: Event) -> None:
+        if e.get("reopened"):  # sold out, restocked before its deadline: selling again
+            self.moments.append((e["at"], "sale_reopened", e["sale_id"], None, None))
 
     def _draw_opened(self, e: Event) -> None:
         draw = e["draw"]

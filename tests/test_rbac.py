@@ -117,6 +117,7 @@ CELLS: dict[str, tuple[Callable[[TestClient, str], Any], tuple[str, str, dict[st
     "comment.delete": (with_comment, ("POST", "commands", {"type": "comment.delete", "comment_id": "{comment_id}"})),
     "viewer.mute": (with_comment, ("POST", "commands", {"type": "viewer.mute", "viewer_id": "{viewer_id}",
                                                         "seconds": 600})),
+    "overlay.test": (draft, ("POST", "commands", {"type": "overlay.test", "layer": "draw"})),
     "orders.import": (live, ("POST", "orders.csv", ORDERS_CSV)),
     "platform.interactions": (live, ("POST", "interactions", {"events": [
         {"id": "e1", "type": "join", "viewer_id": "dy-1", "at": 1_700_000_000_000}]})),

@@ -26,6 +26,9 @@ READERS = frozenset(ROLES)
 # the show's numbers: the review, its CSV and the journal's export (the
 # moderator runs the comments, not the numbers)
 REVIEW = frozenset({"admin", "host", "assistant", "analyst"})
+# a draw's winners by their full nicknames and viewer ids (winners.csv): who
+# reads them aloud and sends the prizes
+WINNERS = RUN
 
 
 def hash_token(token: str) -> str:

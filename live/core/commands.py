@@ -1,6 +1,6 @@
 """The command vocabulary, built from what each feature declares
 (``FEATURE`` in ``rundown``, ``audience``, ``sales``, ``draws``, ``orders``,
-``links`` and ``platform``):
+``links``, ``platform`` and ``overlaytest``):
 ``decide`` turns a command into events, ``fold`` folds events into the state,
 and ``apply_all`` does both for a batch and numbers the events.
 
@@ -15,7 +15,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from live.core import audience, draws, links, orders, platform, rundown, sales
+from live.core import audience, draws, links, orders, overlaytest, platform, rundown, sales
 from live.core import values as v
 from live.core.errors import Forbidden, Invalid, LiveError, NotFound
 from live.core.feature import Command, Feature, Fold
@@ -24,7 +24,7 @@ from live.core.show import ShowState, parse_products, parse_segments
 Event = dict[str, Any]
 
 FEATURES: tuple[Feature, ...] = (rundown.FEATURE, audience.FEATURE, sales.FEATURE, draws.FEATURE, orders.FEATURE,
-                                 links.FEATURE, platform.FEATURE)
+                                 links.FEATURE, platform.FEATURE, overlaytest.FEATURE)
 
 
 def _registries() -> tuple[dict[str, Command], dict[str, str], dict[str, Fold]]:

@@ -158,9 +158,16 @@ def closed(
     return {
         "type": "draw.closed", "draw_id": draw.id, "seed": draw.seed, "entrants_hash": entrants_hash(entrants),
         "entries": len(entrants),
-        "winners": [{"pseudonym": w, "nickname": mask_nickname(by_pseudonym[w].nickname)} for w in winners],
+        "winners": [winner(w, by_pseudonym[w].nickname) for w in winners],
         "next_i": next_i, "_entrants": entrants,
     }
+
+
+def winner(pseudonym: str, nickname: str) -> dict[str, str]:
+    """One winner as ``draw.closed`` and ``draw.rerolled`` carry it: the pseudonym
+    and the masked nickname (``王**``) that everyone sees, and ``full_nickname``,
+    which only staff see (``protocol.for_audience``): the host reads it aloud."""
+    return {"pseudonym": pseudonym, "nickname": mask_nickname(nickname), "full_nickname": nickname}
 
 
 def draw_close(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:
@@ -186,7 +193,7 @@ def draw_reroll(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> li
     winners, next_i = pick_winners(bytes.fromhex(draw.seed), draw.id, draw.entrants, count, taken, draw.next_i)
     nick = {vw.pseudonym: vw.nickname for vw in state.ledger.viewers.values()}
     return [{"type": "draw.rerolled", "draw_id": draw.id, "count": count, "next_i": next_i,
-             "winners": [{"pseudonym": w, "nickname": mask_nickname(nick.get(w, ""))} for w in winners]}]
+             "winners": [winner(w, nick.get(w, "")) for w in winners]}]
 
 
 def fold(state: ShowState, event: Event) -> ShowState:
@@ -207,11 +214,11 @@ def fold(state: ShowState, event: Event) -> ShowState:
         draw.closed_at = at
         draw.entrants = list(event["_entrants"])
         draw.entrants_hash = event["entrants_hash"]
-        draw.rounds.append({"count": draw.winners_wanted, "winners": list(event["winners"])})
+        draw.rounds.append({"count": draw.winners_wanted, "winners": list(event["winners"]), "at": at})
         draw.next_i = event["next_i"]
     elif kind == "draw.rerolled":
         draw = ledger.own_draw(event["draw_id"])
-        draw.rounds.append({"count": event["count"], "winners": list(event["winners"])})
+        draw.rounds.append({"count": event["count"], "winners": list(event["winners"]), "at": at})
         draw.next_i = event["next_i"]
     return state
 

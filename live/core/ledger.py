@@ -147,7 +147,8 @@ class Draw:
     closed_at: int | None = None
     entrants: list[str] = field(default_factory=list)  # pseudonyms, sorted, frozen at close
     entrants_hash: str | None = None
-    rounds: list[dict[str, Any]] = field(default_factory=list)  # [{count, winners:[{pseudonym,nickname}]}]
+    # [{count, winners: [{pseudonym, nickname (masked), full_nickname}], at}]: the draw, then each reroll
+    rounds: list[dict[str, Any]] = field(default_factory=list)
     next_i: int = 0
     _draft: object = field(default=None, init=False, repr=False, compare=False)
 
@@ -157,8 +158,10 @@ class Draw:
     def winners(self) -> list[dict[str, Any]]:
         return [w for r in self.rounds for w in r["winners"]]
 
-    def view(self, now: int) -> dict[str, Any]:
-        """The draw as the snapshot shows it (no seed until closed, no entrant list)."""
+    def view(self, now: int, staff: bool = False) -> dict[str, Any]:
+        """The draw as the snapshot shows it (no seed until closed, no entrant list);
+        for ``staff`` each winner also with ``full_nickname`` (null for a draw
+        journaled before winners carried it)."""
         return {
             "id": self.id,
             "prize": self.prize,
@@ -173,7 +176,8 @@ class Draw:
             "kind": self.kind,
             "seed": self.seed if self.status == "closed" else None,
             "entrants_hash": self.entrants_hash,
-            "drawn": [{"pseudonym": w["pseudonym"], "nickname": w["nickname"]} for w in self.winners()],
+            "drawn": [{"pseudonym": w["pseudonym"], "nickname": w["nickname"]}
+                      | ({"full_nickname": w.get("full_nickname")} if staff else {}) for w in self.winners()],
         }
 
     def record(self) -> dict[str, Any]:
@@ -269,6 +273,7 @@ class Ledger:
     announced_viewers: int = 0
     announced_stock: dict[str, int] = field(default_factory=dict)
     announced_entries: dict[str, int] = field(default_factory=dict)
+    overlay_test_at: int | None = None  # the last overlay.test (live/core/overlaytest.py: one a second)
     # copy-on-write bookkeeping (see the module's docstring)
     _token: object = field(default_factory=object, repr=False, compare=False)
     _owned: set[str] = field(default_factory=lambda: set(_CONTAINERS), repr=False, compare=False)

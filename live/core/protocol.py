@@ -84,7 +84,7 @@ def audience_view(state: ShowState, now: int, staff: bool, viewer_id: str | None
     ledger = state.ledger
     draws = []
     for d in ledger.draws.values():
-        view = d.view(now)
+        view = d.view(now, staff)
         if view["entries"] is None:
             view["entries"] = ledger.announced_entries.get(d.id, 0)
         draws.append(view)
@@ -148,6 +148,9 @@ def for_audience(event: Event, audience: str) -> Event | None:
         if event.get("hidden"):
             return None
         return {k: val for k, val in event.items() if k not in _STAFF_ONLY_FIELDS}
+    if event["type"] in ("draw.closed", "draw.rerolled") and "winners" in event:  # the stream: masked (王**)
+        return {**event, "winners": [{k: val for k, val in w.items() if k != "full_nickname"}
+                                     for w in event["winners"]]}
     return event
 
 

@@ -201,17 +201,19 @@ def sale_close(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> lis
 
 
 def _running(state: ShowState, sale: FlashSale, now: int, what: str) -> None:
-    """Raises Conflict unless ``sale`` can still sell: not closed (a sold-out sale
-    counts as not closed here when ``what`` is a restock), its deadline ahead."""
+    """Raises Conflict unless ``sale`` can still sell: WRONG_STATE when the show is
+    not live, ENDED after its deadline or once closed, SOLD_OUT when it sold out
+    (except for a restock, which reopens it)."""
     need_live(state.status, what)
+    # the claims' codes, which a panel already says in its language
     if now >= sale.deadline:
-        raise Conflict(f"{what}: flash sale {sale.id} has ended (its deadline has passed)")
+        raise Conflict(f"{what}: flash sale {sale.id} has ended (its deadline has passed)", code=ENDED)
     if sale.status == "closed":
         if sale.closed_reason == "sold_out":
             if what == "flash_sale.restock":
                 return
-            raise Conflict(f"{what}: flash sale {sale.id} is sold out; restock it first")
-        raise Conflict(f"{what}: flash sale {sale.id} is closed")
+            raise Conflict(f"{what}: flash sale {sale.id} is sold out; restock it first", code=SOLD_OUT)
+        raise Conflict(f"{what}: flash sale {sale.id} is closed", code=ENDED)
 
 
 def sale_restock(state: ShowState, cmd: dict[str, Any], now: int, ctx: Ctx) -> list[Event]:

@@ -305,6 +305,7 @@ def test_end_before_start_is_a_conflict() -> None:
         {"type": "draw.open", "prize": "Bag", "_seed": "00" * 32},
         {"type": "likes.goal", "target": 100},
         {"type": "platform.interactions", "events": [], "_platform_viewers": {}},
+        {"type": "overlay.test", "layer": "sale"},
     ],
 )
 def test_every_command_after_the_end_is_a_conflict(cmd: dict[str, Any]) -> None:
@@ -330,9 +331,13 @@ def test_every_command_is_covered_after_the_end() -> None:
         "draw.open",
         "likes.goal",
         "platform.interactions",
+        "overlay.test",
         # these act on a sale, draw, comment or viewer that must exist: after the
         # end they still may (close a sale, draw, moderate); tests/live/core/test_audience.py
         "flash_sale.close",
+        # restocked or extended only while live (tests/live/core/test_sale_controls.py)
+        "flash_sale.restock",
+        "flash_sale.extend",
         "draw.close",
         "draw.reroll",
         "comment.pin",

@@ -93,8 +93,11 @@ def test_a_sale_that_is_over_is_not_restocked_or_extended(how: str) -> None:
         sim.wait(30_000)
     else:  # the deadline passed, the tick has not closed it yet
         sim.wait(30_000)
-    assert sim.refused({"type": "flash_sale.restock", "sale_id": sale_id, "add": 1}, Conflict).status == 409
-    assert sim.refused({"type": "flash_sale.extend", "sale_id": sale_id, "seconds": 60}, Conflict).status == 409
+    code = "WRONG_STATE" if how == "show_ended" else "ENDED"
+    for cmd in ({"type": "flash_sale.restock", "sale_id": sale_id, "add": 1},
+                {"type": "flash_sale.extend", "sale_id": sale_id, "seconds": 60}):
+        err = sim.refused(cmd, Conflict)
+        assert (err.status, err.code) == (409, code)
 
 
 @pytest.mark.parametrize("cmd, error, field", [
@@ -156,7 +159,7 @@ def test_a_sold_out_sale_is_restocked_before_it_is_extended() -> None:
     sale_id = sim.open_sale("A1", stock=1)
     sim.claim(sim.viewer("Ann"), sale_id, 1)
     err = sim.refused({"type": "flash_sale.extend", "sale_id": sale_id, "seconds": 60}, Conflict)
-    assert "restock" in err.message
+    assert (err.code, "restock" in err.message) == ("SOLD_OUT", True)
     restock(sim, sale_id, 1)
     assert types(extend(sim, sale_id, 60)) == ["flash_sale.extended"]
 
@@ -191,7 +194,8 @@ def test_restock_and_extend_need_a_live_show() -> None:
     sim = Sim()
     sale_id = sim.open_sale("A1", stock=10)
     sim.do({"type": "show.end"})
-    sim.refused({"type": "flash_sale.restock", "sale_id": sale_id, "add": 1}, Conflict)
+    assert "ended" in sim.refused({"type": "flash_sale.restock", "sale_id": sale_id, "add": 1}, Conflict).message
+    assert "ended" in sim.refused({"type": "flash_sale.extend", "sale_id": sale_id, "seconds": 9}, Conflict).message
 
 
 # -- close, roles, restart -------------------------------------------------------------
