@@ -270,7 +270,8 @@
           r.li.appendChild(a);
         }
       });
-      var winners = (d.drawn || []).map(function (w) { return w.nickname; }).join(", ");
+      // staff get the full nickname (the public one is masked): what the host reads out
+      var winners = (d.drawn || []).map(function (w) { return w.full_nickname || w.nickname; }).join(", ");
       text(r.info, d.prize + " · " + T.entries.replace("{n}", num(d.entries || 0)) +
         (d.status === "open" && d.deadline ? " · " + T.draw_in + " " + Live.fmtCountdown(d.deadline - now) : "") +
         (d.status === "closed" && !winners ? " · " + T.no_entrants : "") +

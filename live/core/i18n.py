@@ -395,6 +395,8 @@ PANEL_EN: dict[str, str] = {
     "perr_RATE_LIMITED": "Too many commands at once: wait a moment.",
     "perr_DISCONNECTED": "Not connected: the command was not sent. Reconnecting…",
     "perr_UNAUTHORIZED": "Your session has ended: open your login link again.",
+    "perr_ENDED": "This sale is over: open a new one.",
+    "perr_SOLD_OUT": "Sold out: add stock first.",
 }
 PANEL_ZH: dict[str, str] = {
     "prompter": "提词器",
@@ -443,6 +445,8 @@ PANEL_ZH: dict[str, str] = {
     "perr_RATE_LIMITED": "操作太频繁: 请稍等。",
     "perr_DISCONNECTED": "未连接: 指令没有发出。正在重连…",
     "perr_UNAUTHORIZED": "登录已失效: 请重新打开登录链接。",
+    "perr_ENDED": "这场秒杀已结束: 请新开一场。",
+    "perr_SOLD_OUT": "已抢光: 请先加库存。",
 }
 
 

@@ -84,3 +84,21 @@ def shot(page: Any, name: str, full: bool = True) -> None:
     """A screenshot into /tmp/shots/ for a person to look at."""
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=f"{SHOTS}/{name}.png", full_page=full)
+
+
+def too_wide(page: Any) -> list[str]:
+    """What sticks out past the window's width on the right (empty when the page fits)."""
+    found: list[str] = page.evaluate("""() => {
+        const width = document.documentElement.clientWidth, out = [];
+        for (const e of document.querySelectorAll('body *')) {
+            const r = e.getBoundingClientRect();
+            if (e.closest('.toast, .prompter') || !r.width) continue;
+            // text running out of its box (a long URL) widens the page too
+            const spill = e.clientWidth > 0 && getComputedStyle(e).overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1;
+            if (r.right > width + 1 || (spill && r.left + e.scrollWidth > width + 1))
+                out.push(`${e.tagName.toLowerCase()}#${e.id}.${e.className}: ${Math.round(r.left + e.scrollWidth)}`);
+        }
+        if (document.documentElement.scrollWidth > width) out.push(`page: ${document.documentElement.scrollWidth}`);
+        return out.slice(0, 8);
+    }""")
+    return found

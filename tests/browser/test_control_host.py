@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.panel_pages import (LANGS, SIZES, WINNERS, busy_show, open_page, server, shot,
-                                       staff_link)
-from tests.browser.test_overlay import api
+from tests.browser.panel_pages import LANGS, SIZES, WINNERS, busy_show, open_page, server, shot, staff_link, too_wide
+from tests.browser.test_overlay import api, register
 from tests.conftest import LiveServer
 from tests.waiting import CEILING_MS
 
@@ -28,7 +27,7 @@ WORDS = {
            "test": "TEST", "overrun": "Over-run", "minus_why": "Cannot take a minute", "next": "Next"},
     "zh-CN": {"forbidden": "你的角色不能进行此操作", "ahead": re.compile(r"^提前 \d+:\d\d$"),
               "left": "剩 4 / 共 5", "restocked": "剩 14 / 共 15", "closed": "已结束", "sold": "已售 20%",
-              "test": "测试", "overrun": "超时", "minus_why": "不能再减", "next": "下一个"},
+              "test": "测试", "overrun": "已超时", "minus_why": "不能再减", "next": "下一个"},
 }
 
 
@@ -45,8 +44,7 @@ def test_the_host_runs_sales_timing_prompter_and_overlay_from_the_panel(
     show = busy_show(server, lang)
     sid = show["id"]
     # one claim on the open sale: 4 of 5 left, 20 % sold
-    sale = [s for s in api(server, "GET", f"/api/shows/{sid}/state")["flash_sales"] if s["sku"] == "A1"][0]
-    from tests.browser.test_overlay import register
+    sale = next(s for s in api(server, "GET", f"/api/shows/{sid}/state")["flash_sales"] if s["sku"] == "A1")
     api(server, "POST", f"/api/shows/{sid}/flash-sales/{sale['id']}/claims", {"qty": 1},
         token=register(server, sid, "b2")["token"], headers={"Idempotency-Key": "k2"})
     page = open_page(browser, staff_link(server, sid, "host", "Hui"), size)
@@ -129,7 +127,7 @@ def test_the_host_runs_sales_timing_prompter_and_overlay_from_the_panel(
     assert all("stage=9x16" in v for v in page.locator("#ov-list input").evaluate_all("l => l.map(e => e.value)"))
     page.locator("#ov-list li[data-layer=likes] button.copy").click()
     page.locator("#ov-status").filter(has_text="layers=likes").wait_for(timeout=CEILING_MS)  # "Copied: <url>"
-    assert page.locator("html").evaluate("e => e.scrollWidth") <= width
+    assert not too_wide(page), too_wide(page)
     shot(page, f"control-host-{size}-{lang}")
 
     # the prompter: V opens it; big clock, large points, next up; one tap to next; red over-run
