@@ -40,7 +40,8 @@ def staff_link(server: LiveServer, show_id: str, role: str, name: str) -> str:
 @pytest.fixture
 def show(live_server: LiveServer) -> dict[str, Any]:
     created: dict[str, Any] = api(live_server, "POST", "/api/shows",
-                                  {"title": "Browser show", "products": PRODUCTS, "segments": SEGMENTS})
+                                  {"title": "Browser show", "products": PRODUCTS, "segments": SEGMENTS,
+                                   "language": "en"})
     return created
 
 
