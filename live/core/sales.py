@@ -1,4 +1,5 @@
-"""Flash-sale commands and claims (pure): open, close, claim, and their fold.
+"""Flash-sale commands and claims (pure): open, restock, extend, close, claim,
+and their fold.
 
 A claim is decided by the show's one writer, so the check and the decrement
 are one step: stock never goes below zero and a viewer never exceeds the
