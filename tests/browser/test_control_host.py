@@ -13,7 +13,18 @@ from typing import Any
 
 import pytest
 
-from tests.browser.panel_pages import LANGS, SIZES, WINNERS, busy_show, open_page, server, shot, staff_link, too_wide
+from tests.browser.panel_pages import (
+    LANGS,
+    SEGMENTS,
+    SIZES,
+    WINNERS,
+    busy_show,
+    open_page,
+    server,
+    shot,
+    staff_link,
+    too_wide,
+)
 from tests.browser.test_overlay import api, register
 from tests.conftest import LiveServer
 from tests.waiting import CEILING_MS
@@ -29,6 +40,11 @@ WORDS = {
               "left": "剩 4 / 共 5", "restocked": "剩 14 / 共 15", "closed": "已结束", "sold": "已售 20%",
               "test": "测试", "overrun": "已超时", "minus_why": "不能再减", "next": "下一个"},
 }
+
+
+def show_started(server: LiveServer, sid: str) -> int:
+    started: int = api(server, "GET", f"/api/shows/{sid}/state")["show"]["started_at"]
+    return started
 
 
 def font_px(page: Any, selector: str) -> float:
@@ -90,6 +106,12 @@ def test_the_host_runs_sales_timing_prompter_and_overlay_from_the_panel(
                            arg=before + 59000, timeout=CEILING_MS)
     after = int(end.get_attribute("data-ms") or 0)
     assert 59000 <= after - before <= 61000  # exactly one minute later (the page's clock rounds to seconds)
+    # the drift is the projected end against the planned one: the two never disagree
+    planned_end = show_started(server, sid) + sum(seg["planned_seconds"] for seg in SEGMENTS) * 1000
+    drift = page.evaluate("() => [document.querySelector('#drift').textContent, "
+                          "Number(document.querySelector('#projected-end').dataset.ms)]")
+    minutes, seconds = re.search(r"(\d+):(\d\d)", drift[0]).groups()  # type: ignore[union-attr]
+    assert abs((planned_end - drift[1]) / 1000 - (int(minutes) * 60 + int(seconds))) <= 2, (drift, planned_end)
     page.locator("#btn-minus:not([disabled])").wait_for(timeout=CEILING_MS)
     assert page.locator("#minus-why").is_hidden()
     # readable from across the room on a tablet: digits a quarter of the card's width at least

@@ -69,7 +69,9 @@ def test_the_assistant_sets_up_sales_and_goals_in_the_shows_language(
     assert not too_wide(page), too_wide(page)
     shot(page, f"control-assistant-{size}-{lang}")
 
-    # ?lang= overrides the show's language
-    page.goto(page.url.split("?")[0] + f"?lang={w['other']}")
+    # ?lang= overrides the show's language; ?view=prompter opens the prompter
+    page.goto(page.url.split("?")[0] + f"?lang={w['other']}&view=prompter")
     page.wait_for_selector("#conn.connected", timeout=CEILING_MS)
     assert page.locator("html").get_attribute("lang") == w["other"]
+    page.locator("#prompter").wait_for(timeout=CEILING_MS)
+    page.locator("#pr-title", has_text="Serum time").wait_for(timeout=CEILING_MS)
