@@ -189,3 +189,4 @@ def test_the_host_runs_sales_timing_prompter_and_overlay_from_the_panel(
     page.locator("#ov-list li[data-layer=sale] button.test").click()
     page.frame_locator("#ov-frame").locator(".test-card[data-test=sale]", has_text=w["test"]).wait_for(
         timeout=CEILING_MS)
+    page.locator("#ov-preview").screenshot(path=f"/tmp/shots/overlay-test-card-{size}-{lang}.png")

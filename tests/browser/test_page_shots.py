@@ -40,6 +40,12 @@ def test_every_page_fits_and_speaks_the_shows_language(browser: Any, server: Liv
     page.locator("#stage .sale, .sale").first.wait_for(timeout=CEILING_MS)
     assert page.locator("html").get_attribute("lang") == lang
     assert not too_wide(page), ("watch", too_wide(page))
+    # a staff test card is for the overlay only: the watch page ignores it (the goal
+    # change sent after it shows that both events arrived)
+    api(server, "POST", f"/api/shows/{sid}/commands", {"type": "overlay.test", "layer": "sale"})
+    api(server, "POST", f"/api/shows/{sid}/commands", {"type": "likes.goal", "target": 600})
+    page.locator(".likes", has_text="600").wait_for(timeout=CEILING_MS)
+    assert page.locator(".test-card").count() == 0
     shot(page, f"watch-{size}-{lang}")
 
     page.goto(f"{server.url}/shows/{sid}/review")
