@@ -318,43 +318,6 @@
 
   function text(el, value) { el.textContent = value == null ? "" : String(value); }
 
-  // When the show will end at this pace: the segment on air to its deadline (its
-  // ±1 min included; an over-run counts as ending now), then what is left of each
-  // later segment as planned and extended. Returns ms, or null before the start.
-  function projectedEnd(now) {
-    var show = state.show, rd = state.rundown, segs = rd.segments;
-    if (show.started_at == null) return null;
-    if (show.ended_at != null) return show.ended_at;
-    var end = now;
-    if (rd.current != null) {
-      end = Math.max(now, segs[rd.current].deadline || now);
-      for (var i = rd.current + 1; i < segs.length; i++) {
-        end += Math.max(0, (segs[i].planned_seconds + segs[i].extended_seconds) * 1000 - (segs[i]._aired_ms || 0));
-      }
-    }
-    return end;
-  }
-
-  // Projected end minus planned end (start + every segment as planned): > 0 behind.
-  // The over-run of the segment on air and every ±1 min move it, so it never
-  // disagrees with the clock above it.
-  function driftMs(now) {
-    var end = projectedEnd(now);
-    if (end == null) return 0;
-    var planned = 0;
-    state.rundown.segments.forEach(function (s) { planned += s.planned_seconds * 1000; });
-    return end - (state.show.started_at + planned);
-  }
-
-  function clockTime(ms) {
-    var opts = {hour: "2-digit", minute: "2-digit", hour12: false};
-    try {
-      return new Date(ms).toLocaleTimeString(lang, Object.assign({timeZone: state.show.timezone || undefined}, opts));
-    } catch (e) {
-      return new Date(ms).toLocaleTimeString(lang, opts);
-    }
-  }
-
   function fmtMin(seconds) { return Live.fmtDuration(seconds * 1000); }
 
   function renderClock() {
@@ -365,23 +328,23 @@
     if (rd.current != null) {
       var seg = rd.segments[rd.current];
       var ms = seg.deadline - now;
-      text(left, Live.fmtDuration(ms));
+      text(left, ms < 0 ? Live.fmtDuration(ms) : Live.fmtCountdown(ms));  // 0:00 only when time is up
       left.classList.toggle("overrun", ms < 0);
       text($("left-label"), ms < 0 ? T.overrun : T.time_left);
     } else {
       text(left, "--:--");
       left.classList.remove("overrun");
     }
-    var d = Math.round(driftMs(now) / 1000);
+    var d = Math.round(LiveTiming.driftMs(state, now) / 1000);
     var drift = $("drift");
     if (state.show.started_at == null) text(drift, "—");
     else if (Math.abs(d) < 5) text(drift, T.on_time);
     else text(drift, (d > 0 ? T.behind_t : T.ahead_t).replace("{t}", Live.fmtDuration(Math.abs(d) * 1000)));
     drift.classList.toggle("overrun", d >= 60);
-    var end = projectedEnd(now), pe = $("projected-end");
-    text(pe, end == null ? "—" : clockTime(end));
+    var end = LiveTiming.projectedEnd(state, now), pe = $("projected-end");
+    text(pe, end == null ? "—" : LiveTiming.clockTime(end, lang, state.show.timezone));
     pe.dataset.ms = end == null ? "" : String(Math.round(end / 1000) * 1000);
-    renderPrompterClock(now);
+    prompter.clock(state, now);
     // actual column of the running segment
     var rows = $("rundown").children;
     var totalActual = 0;
@@ -451,7 +414,7 @@
     renderButtons();
     renderAudience();
     renderLinks();
-    renderPrompter(cur, next, nextIndex);
+    prompter.render({state: state, cur: cur, next: next, product: p, money: money, fmtMin: fmtMin});
     renderClock();
   }
 
@@ -526,114 +489,6 @@
       fallback();
     }
   }
-
-  // The prompter: what the host reads from across the room. A mode of this page
-  // (?view=prompter, V, or the header's button), drawn from the same state.
-  function prompterOn() { return !$("prompter").hidden; }
-  function setPrompter(on) {
-    $("prompter").hidden = !on;
-    document.body.classList.toggle("prompting", on);
-    $("btn-prompter").setAttribute("aria-pressed", on ? "true" : "false");
-    var url = new URL(location.href);
-    if (on) url.searchParams.set("view", "prompter"); else url.searchParams.delete("view");
-    history.replaceState(null, "", url.pathname + url.search);
-    if (on) $("pr-go-next").focus();
-  }
-
-  function renderPrompter(cur, next, nextIndex) {
-    var rd = state.rundown;
-    text($("pr-title"), cur ? cur.title : state.show.status === "ended" ? T.ended : T.not_started);
-    text($("pr-kind"), cur ? (rd.current + 1) + " / " + rd.segments.length + " · " + (T["kind_" + cur.kind] || cur.kind) : "");
-    var list = $("pr-points");
-    list.replaceChildren();
-    (cur ? cur.talking_points || [] : []).forEach(function (line) {
-      var li = document.createElement("li");
-      text(li, line);
-      list.appendChild(li);
-    });
-    var p = cur ? product(cur.sku) : null;
-    if (p) {
-      var li = document.createElement("li");
-      li.className = "pr-price";
-      text(li, p.title + " · " + T.live_price + " " + money(p.live_price));
-      list.prepend(li);
-    }
-    text($("pr-next"), next ? next.title + " · " + fmtMin(next.planned_seconds) : T.nothing_next);
-    $("pr-go-next").disabled = $("btn-next").disabled;
-  }
-
-  function renderPrompterClock(now) {
-    var rd = state.rundown, left = $("pr-left");
-    var cur = rd.current != null ? rd.segments[rd.current] : null;
-    if (cur) {
-      var ms = cur.deadline - now;
-      text(left, ms < 0 ? Live.fmtDuration(ms) : Live.fmtCountdown(ms));
-      left.classList.toggle("overrun", ms < 0);
-      $("prompter").classList.toggle("over", ms < 0);
-      text($("pr-left-label"), ms < 0 ? T.overrun : T.time_left);
-    } else {
-      text(left, "--:--");
-      left.classList.remove("overrun");
-      $("prompter").classList.remove("over");
-    }
-    var end = projectedEnd(now);
-    text($("pr-end"), end == null ? "" : T.projected_end + " " + clockTime(end));
-  }
-
-  // Overlay set-up: every overlay URL (combined and per layer, 16:9 and 9:16) with
-  // a copy button and, for who runs the show, a test card; a live preview above.
-  var ovStage = "16x9", ovUrls = null;
-  function loadOverlayUrls() {
-    fetch("/api/shows/" + encodeURIComponent(showId) + "/overlay-urls", {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) { if (body) { ovUrls = body.overlays; renderOverlaySetup(); } })
-      .catch(function () { /* the section stays empty; the panel works without it */ });
-  }
-  // The preview loads from this page's origin (the public URL may be a proxy's).
-  function localUrl(url) { var u = new URL(url, location.href); return u.pathname + u.search; }
-  function renderOverlaySetup() {
-    Array.prototype.forEach.call(document.querySelectorAll(".ov-stages button"), function (b) {
-      b.setAttribute("aria-pressed", b.dataset.stage === ovStage ? "true" : "false");
-    });
-    $("ov-preview").dataset.stage = ovStage;
-    if (!ovUrls) return;
-    var list = $("ov-list");
-    list.replaceChildren();
-    ovUrls.filter(function (o) { return o.stage === ovStage; }).forEach(function (o) {
-      var li = document.createElement("li");
-      li.dataset.layer = o.layers;
-      var label = document.createElement("label");
-      label.className = "grow";
-      var name = document.createElement("span");
-      text(name, (T["ov_layer_" + o.layers] || o.layers) + " · " + o.width + "×" + o.height);
-      var input = document.createElement("input");
-      input.className = "link";
-      input.readOnly = true;
-      input.value = o.url;
-      input.addEventListener("focus", function () { input.select(); });
-      label.appendChild(name);
-      label.appendChild(input);
-      li.appendChild(label);
-      var b = button(T.copy, function () { copyLink(input, b, $("ov-status")); }, "copy");
-      b.setAttribute("aria-label", T.copy + " · " + name.textContent);
-      li.appendChild(b);
-      if (canRun && o.layers !== "all") {
-        li.appendChild(button(T.ov_test, function () {
-          command({type: "overlay.test", layer: o.layers}).then(function (res) {
-            if (res) text($("ov-status"), T.ov_test_sent.replace("{layer}", T["ov_layer_" + o.layers] || o.layers));
-          });
-        }, "test"));
-      }
-      list.appendChild(li);
-      if (o.layers === "all") {
-        var src = localUrl(o.url);
-        if ($("ov-frame").getAttribute("src") !== src) $("ov-frame").setAttribute("src", src);
-      }
-    });
-  }
-  Array.prototype.forEach.call(document.querySelectorAll(".ov-stages button"), function (b) {
-    b.addEventListener("click", function () { ovStage = b.dataset.stage; renderOverlaySetup(); });
-  });
 
   function renderCompliance() {
     var list = $("compliance-list");
@@ -753,11 +608,11 @@
   }
 
   $("sale-sku").addEventListener("change", pricePlaceholder);
-  $("btn-prompter").addEventListener("click", function () { setPrompter(!prompterOn()); });
-  $("pr-exit").addEventListener("click", function () { setPrompter(false); });
-  $("pr-go-next").addEventListener("click", function () { runButton($("btn-next")); });
-  if (panel.dataset.prompter === "on") setPrompter(true);
-  loadOverlayUrls();
+  var prompter = new LivePrompter({T: T, lang: lang, next: function () { runButton($("btn-next")); },
+    canNext: function () { return !$("btn-next").disabled; }});
+  $("btn-prompter").addEventListener("click", function () { prompter.set(!prompter.on()); });
+  if (panel.dataset.prompter === "on") prompter.set(true);
+  new LiveOverlaySetup({showId: showId, T: T, canTest: canRun, command: command, copy: copyLink, button: button});
 
   $("controls").addEventListener("click", function (ev) {
     var btn = ev.target.closest("button");
@@ -769,13 +624,13 @@
     "s": "btn-start", "e": "btn-end", "v": "btn-prompter"};
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
-    if (ev.key === "Escape" && prompterOn()) { ev.preventDefault(); setPrompter(false); return; }
+    if (ev.key === "Escape" && prompter.on()) { ev.preventDefault(); prompter.set(false); return; }
     var tag = (ev.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select") return;
     var id = KEYS[ev.key] || KEYS[ev.key.toLowerCase()];
     if (!id) return;
     ev.preventDefault();
-    if (id === "btn-prompter") { setPrompter(!prompterOn()); return; }
+    if (id === "btn-prompter") { prompter.set(!prompter.on()); return; }
     runButton($(id));
   });
 
