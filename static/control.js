@@ -43,9 +43,7 @@
 
   function onSnapshot(msg) {
     state = msg.state;
-    rows = {};
-    $("sale-list").replaceChildren();
-    $("draw-list").replaceChildren();
+    promotions.reset();
     var now = msg.server_time;
     state.rundown.segments.forEach(function (s) {
       // actual_seconds includes the running airing; keep earlier airings apart.
@@ -177,25 +175,6 @@
     renderPromotions();
   }
 
-  // Sales and draws show countdowns: redrawn each second, and on their events.
-  // Rows are kept by id and only their text changes each second, so a button
-  // is never swapped out from under a finger or a mouse.
-  var rows = {};
-  function row(list, key, stateKey, build) {
-    var r = rows[key];
-    if (!r || r.stateKey !== stateKey) {
-      var li = document.createElement("li");
-      r = {li: li, stateKey: stateKey, info: document.createElement("span"), fill: null, bar: null, sold: null};
-      r.info.className = "grow";
-      li.appendChild(r.info);
-      build(r);
-      if (rows[key] && rows[key].li.parentNode) rows[key].li.replaceWith(li);
-      rows[key] = r;
-    }
-    if (r.li.parentNode !== list) list.prepend(r.li);
-    return r;
-  }
-
   function pricePlaceholder() {
     var p = product($("sale-sku").value);
     $("sale-price").placeholder = p ? p.live_price : "";
@@ -203,81 +182,7 @@
 
   function productTitle(sku) { var p = product(sku); return p ? p.title : sku; }
 
-  function part(cls, value) {
-    var b = document.createElement("span");
-    b.className = cls;
-    text(b, value);
-    return b;
-  }
-
-  function renderPromotions() {
-    if (!state) return;
-    var now = sock.clock.now();
-    state.flash_sales.forEach(function (s) {
-      var soldOut = s.remaining === 0;
-      var over = now >= s.deadline;
-      // sold out, it is still on the stream until its deadline: it can be restocked or taken off
-      var done = (s.status === "closed" && s.closed_reason !== "sold_out") || over;
-      var closed = done;
-      var key = done ? "done" : soldOut ? "soldout" : "open";
-      var r = row($("sale-list"), "s:" + s.id, key, function (r) {
-        r.li.dataset.sale = s.id;
-        var bar = document.createElement("div"); bar.className = "stockbar";
-        bar.setAttribute("role", "img");
-        r.fill = document.createElement("div"); bar.appendChild(r.fill);
-        r.bar = bar;
-        r.li.appendChild(bar);
-        r.sold = part("sold", "");
-        r.li.appendChild(r.sold);
-        if (!closed && canRun) {
-          var ctl = document.createElement("span");
-          ctl.className = "sale-ctl";
-          ctl.appendChild(button(T.add_stock_n.replace("{n}", RESTOCK), function () {
-            command({type: "flash_sale.restock", sale_id: s.id, add: RESTOCK});
-          }, "restock"));
-          if (!soldOut) ctl.appendChild(button(T.extend_min, function () {
-            command({type: "flash_sale.extend", sale_id: s.id, seconds: 60});
-          }, "extend"));
-          ctl.appendChild(button(soldOut ? T.remove_from_stream : T.close_early, function () {
-            command({type: "flash_sale.close", sale_id: s.id});
-          }, "close danger"));
-          r.li.appendChild(ctl);
-        }
-      });
-      var sold = s.stock - s.remaining;
-      var status = s.status === "closed" && s.closed_reason !== "sold_out" ? T.closed : over ? (soldOut ? T.sold_out : T.ended_word) :
-        soldOut ? T.sold_out_on_stream : now < s.opens_at ? T.opens_in + " " + Live.fmtCountdown(s.opens_at - now) :
-        T.ends_in + " " + Live.fmtCountdown(s.deadline - now);
-      text(r.info, productTitle(s.sku) + " · " + money(s.price) + " · " +
-        T.left_of.replace("{n}", num(s.remaining)).replace("{m}", num(s.stock)) + " · " + status);
-      var pct = s.stock ? Math.round(100 * sold / s.stock) : 0;
-      r.fill.style.width = pct + "%";
-      r.bar.setAttribute("aria-label", T.sold_pct.replace("{p}", pct));
-      text(r.sold, T.sold_pct.replace("{p}", pct));
-    });
-    state.draws.forEach(function (d) {
-      var drawn = (d.drawn || []).length;
-      var r = row($("draw-list"), "d:" + d.id, d.status + drawn, function (r) {
-        r.li.dataset.draw = d.id;
-        if (canPlan && d.status === "open") r.li.appendChild(button(T.draw_now, function () { command({type: "draw.close", draw_id: d.id}); }, "primary"));
-        if (canPlan && d.status === "closed") r.li.appendChild(button(T.reroll, function () { command({type: "draw.reroll", draw_id: d.id}); }));
-        if (canExport && d.status === "closed") {
-          var a = document.createElement("a");
-          a.className = "csv";
-          a.href = "/api/shows/" + encodeURIComponent(showId) + "/draws/" + encodeURIComponent(d.id) + "/winners.csv?lang=" + encodeURIComponent(lang);
-          a.setAttribute("download", "");
-          text(a, T.winners_csv);
-          r.li.appendChild(a);
-        }
-      });
-      // staff get the full nickname (the public one is masked): what the host reads out
-      var winners = (d.drawn || []).map(function (w) { return w.full_nickname || w.nickname; }).join(", ");
-      text(r.info, d.prize + " · " + T.entries.replace("{n}", num(d.entries || 0)) +
-        (d.status === "open" && d.deadline ? " · " + T.draw_in + " " + Live.fmtCountdown(d.deadline - now) : "") +
-        (d.status === "closed" && !winners ? " · " + T.no_entrants : "") +
-        (winners ? " · " + T.winners + ": " + winners : ""));
-    });
-  }
+  function renderPromotions() { if (state) promotions.render(state, sock.clock.now()); }
 
   function renderComments() {
     var list = $("comment-list");
@@ -510,9 +415,10 @@
   var canRun = role === "admin" || role === "host" || role === "assistant";
   var canPlan = role === "admin" || role === "assistant";
   var canModerate = canPlan || role === "moderator";
-  var canExport = canRun;  // the winners' CSV: admin, host, assistant
   var lang = document.documentElement.lang;
-  var RESTOCK = 10;
+  var promotions = new LivePromotions({T: T, lang: lang, showId: showId, canRun: canRun, canPlan: canPlan,
+    canExport: canRun,  // the winners' CSV: admin, host, assistant
+    command: command, button: button, money: money, num: num, productTitle: productTitle});
   if (!canPlan) {
     Array.prototype.forEach.call(document.querySelectorAll("[data-needs=plan]"), function (el) { el.hidden = true; });
   }
