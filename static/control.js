@@ -43,9 +43,7 @@
 
   function onSnapshot(msg) {
     state = msg.state;
-    rows = {};
-    $("sale-list").replaceChildren();
-    $("draw-list").replaceChildren();
+    promotions.reset();
     var now = msg.server_time;
     state.rundown.segments.forEach(function (s) {
       // actual_seconds includes the running airing; keep earlier airings apart.
@@ -74,6 +72,14 @@
       case "products.replaced": state.products = ev.products; refetchCompliance(); break;
       case "flash_sale.opened": state.flash_sales.push(ev.sale); break;
       case "flash_sale.stock": var fs = byId(state.flash_sales, ev.sale_id); if (fs) fs.remaining = ev.remaining; break;
+      case "flash_sale.restocked":
+        var fr = byId(state.flash_sales, ev.sale_id);
+        if (fr) {
+          fr.stock = ev.stock; fr.remaining = ev.remaining;
+          if (ev.reopened) { fr.status = "open"; fr.closed_reason = null; fr.closed_at = null; }
+        }
+        break;
+      case "flash_sale.extended": var fx = byId(state.flash_sales, ev.sale_id); if (fx) fx.deadline = ev.deadline; break;
       case "flash_sale.closed":
         var fc = byId(state.flash_sales, ev.sale_id);
         if (fc) { fc.status = "closed"; fc.remaining = ev.remaining; fc.closed_reason = ev.reason; }
@@ -130,74 +136,53 @@
     return b;
   }
 
+  function num(n) { return Number(n || 0).toLocaleString(lang); }
+  function money(amount) { return Live.fmtMoney(amount, state && state.show.currency, lang); }
+
   function renderNumbers() {
-    text($("n-viewers"), state.viewers.now + (state.viewers.peak ? " (" + state.viewers.peak + ")" : ""));
-    text($("n-likes"), state.likes.total + (state.likes.goal ? " / " + state.likes.goal + (state.likes.reached ? " ✓" : "") : ""));
+    // without the dashboard (moderator), the presence count; with it, only the dashboard's
+    if ($("n-viewers")) {
+      text($("n-viewers"), num(state.viewers.now) + (state.viewers.peak ? " · " + T.peak_n.replace("{n}", num(state.viewers.peak)) : ""));
+    }
+    text($("n-likes"), num(state.likes.total) + (state.likes.goal ? " / " + num(state.likes.goal) + (state.likes.reached ? " " + T.goal_reached : "") : ""));
+    // the field shows the goal when it changes, and never overwrites what is being typed
+    var goal = $("goal-target");
+    if (state.likes.goal !== shownGoal && document.activeElement !== goal) {
+      shownGoal = state.likes.goal;
+      goal.value = shownGoal ? String(shownGoal) : "";
+    }
   }
+  var shownGoal;
 
   function renderAudience() {
     if (!state) return;
     renderNumbers();
     var sel = $("sale-sku");
-    if (sel.options.length !== state.products.length) {
+    var optKey = JSON.stringify(state.products.map(function (p) { return [p.sku, p.title, p.live_price]; }));
+    if (sel.dataset.key !== optKey) {
+      var was = sel.value;
+      sel.dataset.key = optKey;
       sel.replaceChildren();
       state.products.forEach(function (p) {
         var o = document.createElement("option");
-        o.value = p.sku; o.textContent = p.sku + " · " + p.title;
+        o.value = p.sku; o.textContent = p.title + " · " + money(p.live_price);
         sel.appendChild(o);
       });
+      if (was && product(was)) sel.value = was;
+      pricePlaceholder();
     }
     renderComments();
     renderPromotions();
   }
 
-  // Sales and draws show countdowns: redrawn each second, and on their events.
-  // Rows are kept by id and only their text changes each second, so a button
-  // is never swapped out from under a finger or a mouse.
-  var rows = {};
-  function row(list, key, stateKey, build) {
-    var r = rows[key];
-    if (!r || r.stateKey !== stateKey) {
-      var li = document.createElement("li");
-      r = {li: li, stateKey: stateKey, info: document.createElement("span"), fill: null};
-      r.info.className = "grow";
-      li.appendChild(r.info);
-      build(r);
-      if (rows[key] && rows[key].li.parentNode) rows[key].li.replaceWith(li);
-      rows[key] = r;
-    }
-    if (r.li.parentNode !== list) list.prepend(r.li);
-    return r;
+  function pricePlaceholder() {
+    var p = product($("sale-sku").value);
+    $("sale-price").placeholder = p ? p.live_price : "";
   }
 
-  function renderPromotions() {
-    if (!state) return;
-    var now = sock.clock.now();
-    state.flash_sales.forEach(function (s) {
-      var closed = s.status === "closed" || now >= s.deadline;
-      var r = row($("sale-list"), "s:" + s.id, closed ? "closed" : "open", function (r) {
-        var bar = document.createElement("div"); bar.className = "stockbar";
-        r.fill = document.createElement("div"); bar.appendChild(r.fill); r.li.appendChild(bar);
-        if (!closed && canPlan) r.li.appendChild(button(T.close, function () { command({type: "flash_sale.close", sale_id: s.id}); }));
-      });
-      text(r.info, s.id + " · " + s.sku + " · ¥" + s.price + " · " + s.remaining + "/" + s.stock +
-        (closed ? " · " + (s.remaining === 0 ? T.sold_out : T.close) :
-          now < s.opens_at ? " · " + T.opens_in + " " + Live.fmtDuration(s.opens_at - now) :
-          " · " + Live.fmtDuration(Math.max(0, s.deadline - now))));
-      r.fill.style.width = Math.round(100 * s.remaining / s.stock) + "%";
-    });
-    state.draws.forEach(function (d) {
-      var drawn = (d.drawn || []).length;
-      var r = row($("draw-list"), "d:" + d.id, d.status + drawn, function (r) {
-        if (canPlan && d.status === "open") r.li.appendChild(button(T.draw_now, function () { command({type: "draw.close", draw_id: d.id}); }, "primary"));
-        if (canPlan && d.status === "closed") r.li.appendChild(button(T.reroll, function () { command({type: "draw.reroll", draw_id: d.id}); }));
-      });
-      var winners = (d.drawn || []).map(function (w) { return w.nickname; }).join(", ");
-      text(r.info, d.id + " · " + d.prize + " · " + T.entries.replace("{n}", d.entries || 0) +
-        (d.status === "open" && d.deadline ? " · " + Live.fmtDuration(Math.max(0, d.deadline - now)) : "") +
-        (winners ? " · " + T.winners + ": " + winners : ""));
-    });
-  }
+  function productTitle(sku) { var p = product(sku); return p ? p.title : sku; }
+
+  function renderPromotions() { if (state) promotions.render(state, sock.clock.now()); }
 
   function renderComments() {
     var list = $("comment-list");
@@ -238,24 +223,6 @@
 
   function text(el, value) { el.textContent = value == null ? "" : String(value); }
 
-  function driftMs(now) {
-    var show = state.show, rd = state.rundown;
-    if (show.started_at == null) return 0;
-    var end = show.ended_at != null ? show.ended_at : now;
-    var planned = 0, segs = rd.segments;
-    if (rd.current != null) {
-      for (var i = 0; i < rd.current; i++) planned += segs[i].planned_seconds * 1000;
-      var cur = segs[rd.current];
-      var into = cur.on_air_since != null ? Math.max(0, now - cur.on_air_since) : 0;
-      planned += Math.min(into, cur.planned_seconds * 1000);
-    } else if (show.status === "ended") {
-      var last = -1, lastEnd = -1;
-      segs.forEach(function (s, i) { if (s.ended_at != null && s.ended_at > lastEnd) { lastEnd = s.ended_at; last = i; } });
-      for (var j = 0; j <= last; j++) planned += segs[j].planned_seconds * 1000;
-    }
-    return end - show.started_at - planned;
-  }
-
   function fmtMin(seconds) { return Live.fmtDuration(seconds * 1000); }
 
   function renderClock() {
@@ -266,19 +233,23 @@
     if (rd.current != null) {
       var seg = rd.segments[rd.current];
       var ms = seg.deadline - now;
-      text(left, Live.fmtDuration(ms));
+      text(left, ms < 0 ? Live.fmtDuration(ms) : Live.fmtCountdown(ms));  // 0:00 only when time is up
       left.classList.toggle("overrun", ms < 0);
       text($("left-label"), ms < 0 ? T.overrun : T.time_left);
     } else {
       text(left, "--:--");
       left.classList.remove("overrun");
     }
-    var d = Math.round(driftMs(now) / 1000);
+    var d = Math.round(LiveTiming.driftMs(state, now) / 1000);
     var drift = $("drift");
     if (state.show.started_at == null) text(drift, "—");
     else if (Math.abs(d) < 5) text(drift, T.on_time);
-    else text(drift, Live.fmtDuration(Math.abs(d) * 1000).replace("+", "") + " " + (d > 0 ? T.behind : T.ahead));
+    else text(drift, (d > 0 ? T.behind_t : T.ahead_t).replace("{t}", Live.fmtDuration(Math.abs(d) * 1000)));
     drift.classList.toggle("overrun", d >= 60);
+    var end = LiveTiming.projectedEnd(state, now), pe = $("projected-end");
+    text(pe, end == null ? "—" : LiveTiming.clockTime(end, lang, state.show.timezone));
+    pe.dataset.ms = end == null ? "" : String(Math.round(end / 1000) * 1000);
+    prompter.clock(state, now);
     // actual column of the running segment
     var rows = $("rundown").children;
     var totalActual = 0;
@@ -305,7 +276,7 @@
       text($("now-kind"), "");
     }
     var p = cur ? product(cur.sku) : null;
-    text($("now-product"), p ? p.sku + " · " + p.title + " · " + T.live_price + " " + p.live_price + " " + show.currency + " · " + T.stock + " " + p.stock : "");
+    text($("now-product"), p ? p.title + " · " + T.live_price + " " + money(p.live_price) + " · " + T.stock + " " + num(p.stock) : "");
     var points = $("points");
     points.replaceChildren();
     (cur ? cur.talking_points || [] : []).forEach(function (line) {
@@ -317,7 +288,7 @@
     var next = nextIndex != null && nextIndex < segs.length ? segs[nextIndex] : null;
     text($("next-title"), next ? (nextIndex + 1) + ". " + next.title + " · " + fmtMin(next.planned_seconds) : T.nothing_next);
     var pinned = product(state.pinned_sku);
-    text($("pinned"), pinned ? pinned.sku + " · " + pinned.title : T.none);
+    text($("pinned"), pinned ? pinned.title + " · " + money(pinned.live_price) : T.none);
 
     var body = $("rundown");
     body.replaceChildren();
@@ -348,6 +319,7 @@
     renderButtons();
     renderAudience();
     renderLinks();
+    prompter.render({state: state, cur: cur, next: next, product: p, money: money, fmtMin: fmtMin});
     renderClock();
   }
 
@@ -402,10 +374,10 @@
 
   // The clipboard API needs a secure context (https, or localhost); elsewhere the
   // link is selected and copied the old way, or left selected for Ctrl+C.
-  function copyLink(input, btn) {
+  function copyLink(input, btn, status) {
     var value = input.value;
     function done(ok) {
-      text($("copy-status"), ok ? T.copied + ": " + value : T.copy_failed);
+      text(status || $("copy-status"), ok ? T.copied + ": " + value : T.copy_failed);
       text(btn, ok ? T.copied : T.copy);
       setTimeout(function () { text(btn, T.copy); }, 2000);
     }
@@ -443,6 +415,10 @@
   var canRun = role === "admin" || role === "host" || role === "assistant";
   var canPlan = role === "admin" || role === "assistant";
   var canModerate = canPlan || role === "moderator";
+  var lang = document.documentElement.lang;
+  var promotions = new LivePromotions({T: T, lang: lang, showId: showId, canRun: canRun, canPlan: canPlan,
+    canExport: canRun,  // the winners' CSV: admin, host, assistant
+    command: command, button: button, money: money, num: num, productTitle: productTitle});
   if (!canPlan) {
     Array.prototype.forEach.call(document.querySelectorAll("[data-needs=plan]"), function (el) { el.hidden = true; });
   }
@@ -451,7 +427,11 @@
     $(id).addEventListener("submit", function (ev) {
       ev.preventDefault();
       var cmd = build();
-      if (cmd) command(cmd).then(function (res) { if (res) $(id).reset(); });
+      if (cmd) command(cmd).then(function (res) {
+        if (!res) return;
+        $(id).reset();
+        if (id === "goal-form") { shownGoal = undefined; renderNumbers(); }
+      });
     });
   }
   formSubmit("sale-form", function () {
@@ -484,7 +464,13 @@
     $("btn-next").disabled = !canRun || !live || (rd.current != null && rd.current + 1 >= rd.segments.length);
     $("btn-back").disabled = !canRun || !live || !rd.current;
     $("btn-plus").disabled = !canRun || !live || !cur;
-    $("btn-minus").disabled = !canRun || !live || !cur;
+    // the server takes no segment below 0 s in all: − stops at that, and says why
+    var floor = cur && cur.planned_seconds + cur.extended_seconds - 60 < 0;
+    $("btn-minus").disabled = !canRun || !live || !cur || floor;
+    var why = $("minus-why");
+    why.hidden = !(canRun && live && floor);
+    text(why, floor ? T.minus_limit.replace("{t}", fmtMin(cur.planned_seconds + cur.extended_seconds)) : "");
+    $("btn-minus").title = floor ? why.textContent : "";
     $("btn-pin").disabled = !canRun || st === "ended" || !cur || !cur.sku || (state && state.pinned_sku === cur.sku);
     $("btn-unpin").disabled = !canRun || !state || !state.pinned_sku;
   }
@@ -498,9 +484,19 @@
     toastTimer = setTimeout(function () { el.hidden = true; }, 4000);
   }
 
+  // An error in the page's words: by code and field, then by code, never the
+  // server's English text (that goes to the console for whoever debugs).
+  function errorText(err) {
+    var code = (err && err.code) || "", field = (err && err.field) || "";
+    var keys = ["perr_" + code + "_" + field, "perr_" + code, "err_" + code];
+    if (window.console && err && err.message) console.warn(code, field, err.message);
+    for (var i = 0; i < keys.length; i++) if (T[keys[i]]) return T[keys[i]];
+    return T.err_generic;
+  }
+
   function command(cmd) {
     return sock.send({type: "command", command: cmd}).catch(function (err) {
-      toast((err.code ? err.code + ": " : "") + (err.message || "error"));
+      toast(errorText(err));
     });
   }
 
@@ -517,6 +513,13 @@
     command(cmd);
   }
 
+  $("sale-sku").addEventListener("change", pricePlaceholder);
+  var prompter = new LivePrompter({T: T, lang: lang, next: function () { runButton($("btn-next")); },
+    canNext: function () { return !$("btn-next").disabled; }});
+  $("btn-prompter").addEventListener("click", function () { prompter.set(!prompter.on()); });
+  if (panel.dataset.prompter === "on") prompter.set(true);
+  new LiveOverlaySetup({showId: showId, T: T, canTest: canRun, command: command, copy: copyLink, button: button});
+
   $("controls").addEventListener("click", function (ev) {
     var btn = ev.target.closest("button");
     if (btn) runButton(btn);
@@ -524,14 +527,16 @@
 
   var KEYS = {"n": "btn-next", "ArrowRight": "btn-next", "b": "btn-back", "ArrowLeft": "btn-back",
     "+": "btn-plus", "=": "btn-plus", "-": "btn-minus", "_": "btn-minus", "p": "btn-pin", "u": "btn-unpin",
-    "s": "btn-start", "e": "btn-end"};
+    "s": "btn-start", "e": "btn-end", "v": "btn-prompter"};
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    if (ev.key === "Escape" && prompter.on()) { ev.preventDefault(); prompter.set(false); return; }
     var tag = (ev.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select") return;
     var id = KEYS[ev.key] || KEYS[ev.key.toLowerCase()];
     if (!id) return;
     ev.preventDefault();
+    if (id === "btn-prompter") { prompter.set(!prompter.on()); return; }
     runButton($(id));
   });
 
@@ -553,10 +558,10 @@
     onRecovered: function () { if (dash) dash.recovered(); },
     onMessage: function (msg) {
       if (msg.type === "stats.tick") { if (dash) dash.tick(msg); return; }
-      if (msg.type === "error") toast(msg.code + ": " + msg.message);
+      if (msg.type === "error") toast(errorText(msg));
     }});
   sock.connect();
   setInterval(renderClock, 250);
   setInterval(renderPromotions, 1000);
-  window.__panel = {sock: sock, state: function () { return state; }, dash: dash};
+  window.__panel = {sock: sock, state: function () { return state; }, dash: dash, command: command};
 })();

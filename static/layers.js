@@ -12,7 +12,8 @@
 
   var ALL = ["likes", "draw", "sale", "product", "comments"];
   var DRAW_SHOWN_MS = 60000;  // a drawn draw stays on screen this long after the reveal
-  var SOLD_OUT_SHOWN_MS = 60000;  // a sold-out sale says so this long (or to its deadline, or until staff close it)
+  var SOLD_OUT_SHOWN_MS = 60000;
+  var TEST_SHOWN_MS = 6000;  // a staff "send a test" card (overlay.test) stays this long  // a sold-out sale says so this long (or to its deadline, or until staff close it)
 
   // Icons are inline SVG, never emoji: a machine without an emoji font (OBS on
   // a bare PC) would draw an empty box. Paths on a 24×24 grid.
@@ -61,6 +62,7 @@
     this.state = null;
     this.layers = this.opts.layers || ALL;
     this.revealing = {};  // draw id → server time of the reveal seen live
+    this.testing = {};  // layer → local time its test card leaves (opts.tests: the OBS overlay only)
     this.keys = {};
     this.slots = {};
     var order = this.opts.order || ALL;
@@ -108,6 +110,17 @@
         var sale = this.find(s.flash_sales, ev.sale_id);
         if (sale) sale.remaining = ev.remaining;
         break;
+      case "flash_sale.restocked":
+        var r = this.find(s.flash_sales, ev.sale_id);
+        if (r) {
+          r.stock = ev.stock; r.remaining = ev.remaining;
+          if (ev.reopened) { r.status = "open"; r.closed_reason = null; r.closed_at = null; }
+        }
+        break;
+      case "flash_sale.extended":
+        var x = this.find(s.flash_sales, ev.sale_id);
+        if (x) x.deadline = ev.deadline;
+        break;
       case "flash_sale.closed":
         var c = this.find(s.flash_sales, ev.sale_id);
         if (c) { c.status = "closed"; c.remaining = ev.remaining; c.closed_reason = ev.reason; c.closed_at = c.closed_at || ev.at; }
@@ -131,6 +144,9 @@
       case "draw.rerolled":
         var dr = this.find(s.draws, ev.draw_id);
         if (dr) { dr.drawn = (dr.drawn || []).concat(ev.winners); this.revealing[dr.id] = this.clock.now(); }
+        break;
+      case "overlay.test":
+        if (this.opts.tests && this.slots[ev.layer]) this.testing[ev.layer] = Date.now() + TEST_SHOWN_MS;
         break;
       case "likes.tick": s.likes.total = ev.total; break;
       case "likes.goal": s.likes.goal = ev.target; s.likes.reached = false; break;
@@ -211,12 +227,29 @@
   Layers.prototype.place = function (name, key, build) {
     var slot = this.slots[name];
     if (!slot) return null;
+    // a test card replaces the layer while it lasts; nothing updates it in place
+    var until = this.testing[name];
+    if (until && Date.now() < until) {
+      key = "test|" + until;
+      build = function () { return this.buildTest(name); };
+    } else if (until) {
+      delete this.testing[name];
+    }
     if (this.keys[name] !== key) {
       this.keys[name] = key;
       var node = key === null ? null : build.call(this);
       if (node) { node.dataset.layer = name; slot.replaceChildren(node); } else slot.replaceChildren();
     }
-    return slot.firstChild;
+    return until && this.testing[name] ? null : slot.firstChild;
+  };
+
+  // The clearly marked card a "send a test" shows: TEST, the layer's name.
+  Layers.prototype.buildTest = function (name) {
+    var box = el("div", "layer " + name + " test-card");
+    box.dataset.test = name;
+    box.appendChild(el("div", "test-badge", this.T.test_card));
+    box.appendChild(el("div", "test-name", this.T["ov_layer_" + name] || name));
+    return box;
   };
 
   Layers.prototype.render = function () {

@@ -27,7 +27,7 @@
     onStatus: function (s) { document.body.dataset.conn = s; },
   });
   layers = new LiveLayers(stage, T, sock.clock, {layers: wanted.length ? wanted : undefined,
-                                                 lang: document.documentElement.lang,
+                                                 lang: document.documentElement.lang, tests: true,
                                                  comments: stage.dataset.stage === "9x16" ? 3 : 5});
   sock.connect();
   window.__overlay = {sock: sock, layers: layers};

@@ -85,6 +85,8 @@ async def index(request: Request) -> Response:
 
 
 async def control(request: Request) -> Response:
+    """The control panel of one show, in the show's language unless ``?lang=``
+    says otherwise; ``?view=prompter`` opens it as the host's prompter."""
     lang = page_language(request)
     t, t_json = page_strings(lang)
     show_id = request.path_params["show_id"]
@@ -95,6 +97,8 @@ async def control(request: Request) -> Response:
         engine = await hub(request).shows.get(show_id)
     except LiveError as exc:
         return render("message.html", status=exc.status, lang=lang, t=t, title=t["error"], message=exc.message)
+    lang = page_language(request, engine.state.language)
+    t, t_json = page_strings(lang)
     return render(
         "control.html",
         lang=lang,
@@ -107,6 +111,7 @@ async def control(request: Request) -> Response:
         name=who.name,
         dashboard=who.role in REVIEW,  # the roles that may read the show's numbers
         public_url=hub(request).public_url,
+        prompter=request.query_params.get("view") == "prompter",
     )
 
 

@@ -40,7 +40,8 @@ def staff_link(server: LiveServer, show_id: str, role: str, name: str) -> str:
 @pytest.fixture
 def show(live_server: LiveServer) -> dict[str, Any]:
     created: dict[str, Any] = api(live_server, "POST", "/api/shows",
-                                  {"title": "Browser show", "products": PRODUCTS, "segments": SEGMENTS})
+                                  {"title": "Browser show", "products": PRODUCTS, "segments": SEGMENTS,
+                                   "language": "en"})
     return created
 
 
@@ -67,7 +68,7 @@ def test_keyboard_in_one_panel_moves_the_other(browser: Any, live_server: LiveSe
     host_title.filter(has_text="Serum time").wait_for(timeout=CEILING_MS)
     # talking points and the product reach the host's panel
     host.locator("#points li", has_text="Niacinamide 5%").wait_for(timeout=CEILING_MS)
-    host.locator("[data-testid=pinned]", has_text="A1").wait_for(timeout=CEILING_MS)  # its own event
+    host.locator("[data-testid=pinned]", has_text="Serum 30ml").wait_for(timeout=CEILING_MS)  # its own event
 
     host.keyboard.press("ArrowRight")
     assistant.locator("[data-testid=current-title]").filter(has_text="Cream time").wait_for(timeout=CEILING_MS)

@@ -38,8 +38,9 @@ SEGMENTS: list[dict[str, Any]] = [
 ]
 PRIZE = P[4]
 # elements that only a payload could have made (the pages have no images, svg or frames
-# but our own icons and the control panel dashboard's two charts, whose own children are never svg)
-MADE_BY_PAYLOAD = "img, svg:not([data-icon]):not(#dash-curve):not(#dash-bars), iframe, script:not([src]):not([type])"
+# but our own icons, the control panel dashboard's two charts, whose own children are never svg,
+# and the panel's overlay preview)
+MADE_BY_PAYLOAD = "img, svg:not([data-icon]):not(#dash-curve):not(#dash-bars), iframe:not(#ov-frame), script:not([src]):not([type])"
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ PUBLIC = "http://testserver"  # make_settings' LIVE_PUBLIC_URL
 
 @pytest.fixture
 def show(live_server: LiveServer) -> dict[str, Any]:
-    created: dict[str, Any] = api(live_server, "POST", "/api/shows", {"title": "Links show", "products": PRODUCTS})
+    created: dict[str, Any] = api(live_server, "POST", "/api/shows", {"title": "Links show", "products": PRODUCTS,
+                                                                          "language": "en"})
     return created
 
 
@@ -67,8 +68,9 @@ def test_without_the_clipboard_api_the_link_is_selected_to_copy(
     browser: Any, live_server: LiveServer, show: dict[str, Any]
 ) -> None:
     sid = show["id"]
-    page = open_panel(browser, staff_link(live_server, sid, "analyst", "Ana"),
-                      extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    page = open_panel(browser, staff_link(live_server, sid, "analyst", "Ana"))
+    page.goto(page.url + "?lang=zh-CN")  # the show speaks English; ?lang= overrides it
+    page.wait_for_selector("#conn.connected", timeout=WAIT_MS)
     page.evaluate("Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true});"
                   "document.execCommand = function () { return false; };")
     row = page.locator("[data-testid=links] li").nth(0)
