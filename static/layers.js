@@ -275,6 +275,9 @@
 
     var pinned = s.pinned_sku ? this.product(s.pinned_sku) : null;
     var price = pinned ? this.priceOf(pinned, now) : null;
+    // The sale card on this page already shows the pinned product at its sale price:
+    // one card for one product. (A page with the product layer alone keeps its card.)
+    if (pinned && sale && price.sale === sale.id) pinned = null;
     this.place("product", pinned ? JSON.stringify([pinned, price]) : null, function () { return this.buildProduct(pinned, price); });
 
     // the pinned comment has its own line: not again in the ticker

@@ -70,11 +70,12 @@ def overlaps(a: dict[str, float], b: tuple[float, float, float, float]) -> bool:
 
 
 def busy_show(server: LiveServer, lang: str, **extra: Any) -> dict[str, Any]:
-    """A live show with everything on screen: the pinned product with a flash sale on
-    it, an open draw, likes, comments and a pinned comment."""
+    """A live show with everything on screen: a pinned product, a flash sale on another
+    (a sale of the pinned one would be its one card), an open draw, likes, comments
+    and a pinned comment."""
     show = live_show(server, like_goal=500, language=lang, **extra)
     sid = show["id"]
-    command(server, sid, {"type": "product.pin", "sku": "A1"})
+    command(server, sid, {"type": "product.pin", "sku": "B2"})
     command(server, sid, {"type": "flash_sale.open", "sku": "A1", "price": "149", "stock": 50, "per_viewer_limit": 2,
                           "duration_seconds": 300})
     command(server, sid, {"type": "draw.open", "prize": "Lipstick 口红", "winners": 3, "entry_seconds": 600,
@@ -167,27 +168,36 @@ def test_each_layer_has_its_own_url_for_each_stage(browser: Any, live_server: Li
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_the_pinned_card_shows_the_sale_price_while_a_sale_sells_it(
+def test_one_card_and_one_price_for_the_pinned_product_while_a_sale_sells_it(
     browser: Any, live_server: LiveServer, lang: str
 ) -> None:
     show = live_show(live_server, language=lang)
     sid = show["id"]
     command(live_server, sid, {"type": "product.pin", "sku": "A1"})
     page = open_stage(browser, overlay_link(live_server, show))
-    card = page.locator(".product")
-    card.locator(".price", has_text="¥199.00").wait_for(timeout=WAIT_MS)
-    assert card.locator(".was").inner_text() == "¥299.00"
+    alone = open_stage(browser, overlay_link(live_server, show) + "&layers=product")  # the product layer's own URL
+    for p in (page, alone):
+        card = p.locator(".product")
+        card.locator(".price", has_text="¥199.00").wait_for(timeout=WAIT_MS)
+        assert card.locator(".was").inner_text() == "¥299.00"
     command(live_server, sid, {"type": "flash_sale.open", "sku": "A1", "price": "149", "stock": 5,
                                "duration_seconds": 120})
+    # the combined overlay: the sale card is the product's one card, at the sale price
+    page.locator(".sale .price", has_text="¥149.00").wait_for(timeout=WAIT_MS)
+    page.locator(".product").wait_for(state="detached", timeout=WAIT_MS)
+    assert "199" not in page.locator("#stage").inner_text()  # one price on screen
+    # the product layer alone shows the sale price, tagged
+    card = alone.locator(".product")
     card.locator(".price", has_text="¥149.00").wait_for(timeout=WAIT_MS)
     assert card.locator(".was").inner_text() == "¥299.00"
     assert card.locator(".tag").inner_text() == WORDS[lang]["sale"]
-    page.locator(".sale .price", has_text="¥149.00").wait_for(timeout=WAIT_MS)
-    assert "199" not in page.locator("#stage").inner_text()  # one price on screen
+    assert "199" not in alone.locator("#stage").inner_text()
     sale_id = api(live_server, "GET", f"/api/shows/{sid}/state")["flash_sales"][0]["id"]
     command(live_server, sid, {"type": "flash_sale.close", "sale_id": sale_id})
-    card.locator(".price", has_text="¥199.00").wait_for(timeout=WAIT_MS)
-    assert card.locator(".tag").count() == 0
+    for p in (page, alone):  # the sale over: the pinned card is back at the live price
+        card = p.locator(".product")
+        card.locator(".price", has_text="¥199.00").wait_for(timeout=WAIT_MS)
+        assert card.locator(".tag").count() == 0
 
 
 @pytest.mark.parametrize("lang", LANGS)

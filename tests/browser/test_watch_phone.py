@@ -121,7 +121,7 @@ def test_the_grab_result_shows_beside_the_button_which_goes_off_when_it_cannot_w
 def test_cards_leave_the_middle_of_the_video_clear(browser: Any, live_server: LiveServer, lang: str) -> None:
     show = live_show(live_server, language=lang, like_goal=500)
     sid = show["id"]
-    command(live_server, sid, {"type": "product.pin", "sku": "A1"})
+    command(live_server, sid, {"type": "product.pin", "sku": "B2"})  # a sale of the pinned one would be its one card
     sale(live_server, sid, "A1", stock=50, limit=2)
     command(live_server, sid, {"type": "draw.open", "prize": "Lipstick", "winners": 3, "entry_seconds": 600,
                                "eligibility": {"keyword": "want"}})
