@@ -90,9 +90,15 @@ def too_wide(page: Any) -> list[str]:
     """What sticks out past the window's width on the right (empty when the page fits)."""
     found: list[str] = page.evaluate("""() => {
         const width = document.documentElement.clientWidth, out = [];
+        // inside a box that scrolls or clips sideways (a wide table on a phone): the box is what counts
+        const inScroller = e => {
+            for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+                if (getComputedStyle(a).overflowX !== 'visible') return true;
+            return false;
+        };
         for (const e of document.querySelectorAll('body *')) {
             const r = e.getBoundingClientRect();
-            if (e.closest('.toast, .prompter') || !r.width) continue;
+            if (e.closest('.toast, .prompter') || !r.width || inScroller(e)) continue;
             // text running out of its box (a long URL) widens the page too
             const spill = e.clientWidth > 0 && getComputedStyle(e).overflowX === 'visible' && e.scrollWidth > e.clientWidth + 1;
             if (r.right > width + 1 || (spill && r.left + e.scrollWidth > width + 1))
