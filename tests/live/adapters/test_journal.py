@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from live.adapters.db import events, open_database, shows
-from live.adapters.journal import FencingError, Journal
+from live.adapters.journal import PG_PATHS, FencingError, Journal
 from tests.live.conftest import show_row
 
 T0 = 1_700_000_000_000
@@ -98,6 +98,31 @@ async def test_appending_a_taken_seq_raises_fencing_error_and_writes_nothing(
     assert [e["type"] for e in await journal.load("s1")] == ["show.created", "show.started"]
     row = await show_row(journal, "s1")
     assert (row.status, row.last_seq) == ("live", 2)
+
+
+@pytest.mark.parametrize("pg_path", sorted(PG_PATHS))
+async def test_every_postgresql_write_path_appends_in_order_and_fences_a_taken_seq(
+    engine: AsyncEngine, pg_path: str
+) -> None:
+    # COPY reports a taken key as asyncpg's own error, not SQLAlchemy's: each
+    # path must still say FencingError, and write nothing of the batch.
+    journal = Journal(engine, pg_path)
+    await journal.create_show("s1", "t", "k", created("s1"))
+    await journal.append("s1", [ev(seq, "comment.new", text=f"第{seq}条 👋") for seq in range(2, 1202)], status="live")
+
+    with pytest.raises(FencingError):
+        await journal.append("s1", [ev(1202), ev(1203), ev(1000)], status="ended")
+
+    loaded = await journal.load("s1")
+    assert [e["seq"] for e in loaded] == list(range(1, 1202))
+    assert loaded[-1]["text"] == "第1201条 👋"
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("live", 1201)
+
+
+def test_an_unknown_postgresql_write_path_is_refused(engine: AsyncEngine) -> None:
+    with pytest.raises(ValueError):
+        Journal(engine, "bulk")
 
 
 @pytest.fixture
