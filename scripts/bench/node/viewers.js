@@ -16,6 +16,7 @@
 //        "wall_ms":…,"cpu_ms":…}
 //   {"cmd":"fanout","match":"product.pinned","http":{url,method,headers,body}}
 //   {"cmd":"fanout","match":"tick","send":"go"}              (raw floor: socket 0 sends)
+//   {"cmd":"fanout","match":"product.pinned","wait":true}    (another client triggers it)
 //     → {"type":"fanout","latencies":[…],"first":<socket 0's message>,"wall_ms":…,"cpu_ms":…}
 //   {"cmd":"likes","seconds":60,"rate":10}                   every socket sends rate likes/s
 //     → {"type":"likes","sent":…,"refused":…,"seconds":…,"cpu_ms":…}  (refused: likes an error named)
@@ -175,7 +176,9 @@ async function fanout(cmd) {
     (t0) => {
       const now = performance.now();
       t0.fill(now);
-      if (cmd.http) {
+      if (cmd.wait) {
+        // another load client sends the trigger
+      } else if (cmd.http) {
         const { url, method, headers, body } = cmd.http;
         fetch(url, { method, headers, body }).then(async (r) => {
           if (!r.ok) reply({ type: "log", message: `trigger answered ${r.status}: ${await r.text()}` });
