@@ -41,13 +41,30 @@ _PG_APPEND = text(
 _SQLITE_APPEND = "INSERT INTO events (show_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)"
 
 
+def _dump(data: dict[str, Any]) -> str:
+    """``data`` as the journal's JSON: what ``_encode`` writes, read back alike.
+    orjson is about ten times faster (the encoding was a third of a batch's
+    time on PostgreSQL), but writes NaN and ±Infinity as ``null`` and refuses
+    what json writes (a key that is not a string, an integer over 64 bits, a
+    lone surrogate): a ``null`` anywhere in its output, or a refusal, and the
+    standard library writes the row instead, exactly as before."""
+    try:
+        raw = orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _encode(data)
+    if b"null" in raw:  # maybe a NaN or an infinity orjson wrote as null
+        return _encode(data)
+    return raw.decode()
+
+
 def _rows(show_id: str, batch: Sequence[dict[str, Any]]) -> list[Row]:
     """The table rows of events: the envelope in columns, the rest as JSON."""
     out: list[Row] = []
+    dump = _dump
     for event in batch:
         data = dict(event)
         del data["type"], data["seq"], data["at"]
-        out.append((show_id, event["seq"], event["type"], event["at"], _encode(data)))
+        out.append((show_id, event["seq"], event["type"], event["at"], dump(data)))
     return out
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -309,3 +311,26 @@ async def test_a_row_the_fast_decoder_refuses_is_read_all_the_same(journal: Jour
     await journal.append("s1", [{"type": "x.future", "seq": 2, "at": T0, "big": 2**70, "odd": float("inf")}])
     [_, event] = await journal.load("s1")
     assert (event["big"], event["odd"]) == (2**70, float("inf"))
+
+
+@pytest.mark.parametrize("odd", [
+    {"nan": float("nan"), "minus": float("-inf")},  # the fast encoder would write null
+    {"plus": float("inf"), "none": None},
+    {"big": 2**65, "key": {1: "one"}},  # the fast encoder refuses them
+    {"tiny": 1.5e-7, "huge": 1e16, "text": "null 这个 👋"},
+])
+async def test_a_value_the_fast_encoder_gets_wrong_is_written_as_json_writes_it(
+    journal: Journal, engine: AsyncEngine, odd: dict[str, Any]
+) -> None:
+    await journal.create_show("s1", "t", "ov_1", created("s1"))
+    await journal.append("s1", [ev(2, "x.future", **odd)])
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(events.c.data).where(events.c.seq == 2))).scalar_one()
+    back = json.loads(stored)  # the standard library: exact for what orjson reads loosely (huge ints)
+    for key, value in odd.items():
+        if isinstance(value, float) and math.isnan(value):
+            assert math.isnan(back[key])  # NaN, not null
+        elif key == "key":
+            assert back[key] == {"1": "one"}  # as json writes a key that is not a string
+        else:
+            assert back[key] == value and type(back[key]) is type(value)
