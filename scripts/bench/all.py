@@ -2,7 +2,7 @@
 
     python -m scripts.bench.all                 the sizes of the targets (about an hour on 2 cores)
     python -m scripts.bench.all --quick         small sizes, one run each (a few minutes: does it all work)
-    python -m scripts.bench.all --only likes,journal
+    python -m scripts.bench.all --only likes,journal   rerun these; the others' last results stay in the table
 
 Runs each benchmark module in its own process (each pins itself: server on
 core 0, load clients on core 1), with these sizes:
@@ -17,7 +17,7 @@ core 0, load clients on core 1), with these sizes:
 - ``scaled``: the fan-out and claims with two processes on Redis and
   PostgreSQL, beside one process in the same run
 
-Each module writes its JSON under ``bench-results/all/``; this prints one
+Each module writes its JSON under ``bench-results/all/`` (``all-quick/``); this prints one
 table (figure | server.py | floor or peer, same run | ratio | target |
 met?) and writes every result and the table's rows to
 ``bench-results/all.json``. Medians are of 3 runs (``--quick``: 1).
@@ -233,12 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=PG, help=f"PostgreSQL server for journal and scaled (default {PG})")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    folder = args.out.parent / "all"
+    folder = args.out.parent / ("all-quick" if args.quick else "all")
     folder.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results: dict[str, dict[str, Any] | None] = {}
     for key, module, arguments in plan(args.quick, args.pg):
         if args.only and not any(key == o or key.startswith(o + "-") for o in args.only):
+            # Not rerun: the table keeps its last result, if there is one.
+            if (kept := folder / f"{key}.json").exists():
+                results[key] = json.loads(kept.read_text(encoding="utf-8"))
             continue
         results[key] = run_one(key, module, arguments, folder)
     rows = rows_of(results)

@@ -10,13 +10,18 @@ the likes sent minus those the server said it refused (an ``error`` naming
 them; a viewer may add 20 a second).
 
 The server is ``python server.py`` on a temporary SQLite journal, pinned
-to core 0; viewers register over HTTP and the Node load client
-(``node/viewers.js``, pinned to core 1) opens their sockets from loopback
-source addresses 127.0.x.y (50 a source) and says hello. Each socket then
-sends ``{"type": "like", "count": 1}`` ``--rate`` times a second, spread
-over the second. A run's figure is the likes accepted over the seconds it
-took to send them; a socket whose send buffer backs up (the server not
-reading) skips its turn, so an overloaded server shows as fewer likes sent.
+to core 0; viewers register over HTTP and ``--clients`` Node load clients
+(``node/viewers.js``, pinned to core 1) open their sockets from loopback
+source addresses 127.0.x.y (50 a source) and say hello. Each socket then
+sends ``{"type": "like", "count": 1}`` ``--rate`` times a second (a tick's
+frames written together), spread over the second. A run's figure is the
+likes accepted over the time from the first sent to the last the server
+counted (once it fell behind, after the sending stopped); a socket whose
+send buffer backs up (the server not reading) skips its turn. Likes that
+arrive bunched (a server that fell behind reads a socket's backlog at once)
+go over a viewer's 20 a second: the server refuses them in an error frame,
+and the count must still be exact. ``late`` counts the client's slices
+that began after their time (the client, not the server, the limit).
 
 The floor, same client, same run: ``floor_server.py --sink``, a bare
 ``websockets`` server that parses each message and counts it. Both get the
@@ -43,7 +48,6 @@ import httpx2 as httpx
 from scripts.bench.fanout import pinned, start_floor
 from scripts.bench.harness import (
     ADMIN_HEADERS,
-    SOCKETS_PER_ADDRESS,
     NodeViewers,
     cpu_seconds,
     create_show,
@@ -58,6 +62,7 @@ from scripts.bench.harness import (
     wait_up,
     write_result,
 )
+from scripts.bench.hold import close_all, open_spread
 
 OUT = Path("bench-results") / "likes.json"
 TARGET_PER_S = 50_000
@@ -71,22 +76,36 @@ def journaled_likes(db_path: Path, sid: str) -> int:
     return int(row[0])
 
 
-async def settled_total(admin: httpx.AsyncClient, sid: str, expected: int) -> int:
-    """The show's like total once it reached ``expected`` or stopped moving for 2 s
-    (the last tick is ≤ 250 ms away); returns it."""
+async def settled_total(admin: httpx.AsyncClient, sid: str) -> tuple[int, float]:
+    """The show's like total once it has not moved for 2 s (a tick is ≤ 250 ms
+    away: the server has read and journaled every like); returns it and the
+    monotonic time it last moved."""
     last, still_since = -1, time.monotonic()
     while True:
         r = await admin.get(f"/api/shows/{sid}/state")
         r.raise_for_status()
         total = int(r.json()["likes"]["total"])
-        if total == expected:
-            await asyncio.sleep(0.5)  # a tick journals what the state shows: let it land
-            return total
         if total != last:
             last, still_since = total, time.monotonic()
         elif time.monotonic() - still_since > 2:
-            return total
+            return total, still_since
         await asyncio.sleep(0.1)
+
+
+async def refused(clients: list[NodeViewers]) -> int:
+    """The likes the server's error frames said it did not count, over the clients."""
+    answers = await asyncio.gather(*(c.call({"cmd": "refused"}) for c in clients))
+    return sum(int(a["n"]) for a in answers)
+
+
+async def send_likes(clients: list[NodeViewers], args: argparse.Namespace) -> dict[str, float]:
+    """Every client's sockets send likes at once; returns the sums (seconds: the longest)."""
+    answers = await asyncio.gather(*(c.call({"cmd": "likes", "seconds": args.seconds, "rate": args.rate})
+                                     for c in clients))
+    return {"sent": sum(a["sent"] for a in answers), "skipped": sum(a["skipped"] for a in answers),
+            "late": sum(a["late"] for a in answers),
+            "seconds": max(a["seconds"] for a in answers),
+            "client_cpu_s": sum(a["cpu_ms"] for a in answers) / 1000}
 
 
 async def server_run(args: argparse.Namespace, core: tuple[int | None, int | None]) -> dict[str, float]:
@@ -96,21 +115,24 @@ async def server_run(args: argparse.Namespace, core: tuple[int | None, int | Non
     port = free_port()
     proc = start_server(db_path, port, core[0], args.profile)
     base = f"http://127.0.0.1:{port}"
-    client: NodeViewers | None = None
+    clients: list[NodeViewers] = []
     try:
         await wait_up(base, proc)
         sid = await create_show(base)
         tokens = await register(base, sid, args.viewers)
-        client = await NodeViewers.start(core[1])
-        await client.call({"cmd": "open", "url": f"ws://127.0.0.1:{port}/ws/shows/{sid}", "tokens": tokens,
-                           "per_address": SOCKETS_PER_ADDRESS})
-        await client.call({"cmd": "quiet", "ms": 500})
-        cpu0 = cpu_seconds(proc.pid)
-        sent = await client.call({"cmd": "likes", "seconds": args.seconds, "rate": args.rate})
-        cpu = cpu_seconds(proc.pid) - cpu0
-        accepted = int(sent["sent"]) - int(sent["refused"])
+        clients = await open_spread(f"ws://127.0.0.1:{port}/ws/shows/{sid}", args.viewers,
+                                    -(-args.viewers // args.clients), core[1], tokens)
+        await asyncio.gather(*(c.call({"cmd": "quiet", "ms": 500}) for c in clients))
+        cpu0, began = cpu_seconds(proc.pid), time.monotonic()
+        sent = await send_likes(clients, args)
         async with httpx.AsyncClient(base_url=base, headers=ADMIN_HEADERS, trust_env=False, timeout=60) as admin:
-            state_total = await settled_total(admin, sid, accepted)
+            state_total, moved = await settled_total(admin, sid)
+            # A server that fell behind reads the last likes after the sending
+            # stopped: its rate is over the time until it had them all.
+            ingest_s = max(float(sent["seconds"]), moved - began)
+            cpu = cpu_seconds(proc.pid) - cpu0  # what it took to read them all
+            sent["refused"] = await refused(clients)
+            accepted = int(sent["sent"]) - int(sent["refused"])
             r = await admin.get(f"/api/shows/{sid}/review")
             r.raise_for_status()
             review_total = int(r.json()["metrics"]["likes"])
@@ -119,13 +141,13 @@ async def server_run(args: argparse.Namespace, core: tuple[int | None, int | Non
         out = {"sent": float(sent["sent"]), "skipped": float(sent["skipped"]), "refused": float(sent["refused"]),
                "accepted": float(accepted), "state_total": float(state_total), "journal_total": float(journal_total),
                "review_total": float(review_total), "exact": float(exact), "seconds": float(sent["seconds"]),
-               "per_s": accepted / float(sent["seconds"]), "server_cpu_s": cpu,
-               "server_us_per_like": cpu / max(1, accepted) * 1e6}
+               "ingest_seconds": ingest_s, "per_s": accepted / ingest_s, "server_cpu_s": cpu,
+               "server_us_per_like": cpu / max(1, accepted) * 1e6, "client_cpu_s": sent["client_cpu_s"],
+               "late": float(sent["late"])}
         print(f"  server.py: {out}", file=sys.stderr, flush=True)
         return out
     finally:
-        if client is not None:
-            await client.close()
+        await close_all(clients)
         stop_server(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -135,22 +157,27 @@ async def floor_run(args: argparse.Namespace, core: tuple[int | None, int | None
     port = free_port()
     floor = await start_floor(pinned([sys.executable, "-m", "scripts.bench.floor_server", str(port), "--sink",
                                       "--loop", args.floor_loop], core[0]))
-    client = await NodeViewers.start(core[1])
+    clients: list[NodeViewers] = []
     try:
-        await client.call({"cmd": "open", "url": f"ws://127.0.0.1:{port}/", "count": args.viewers,
-                           "per_address": SOCKETS_PER_ADDRESS})
+        clients = await open_spread(f"ws://127.0.0.1:{port}/", args.viewers, -(-args.viewers // args.clients),
+                                    core[1])
         cpu0 = cpu_seconds(floor.pid)
-        sent = await client.call({"cmd": "likes", "seconds": args.seconds, "rate": args.rate})
+        sent = await send_likes(clients, args)
+        n, last = -1, -2
+        while n != last:  # until it read every message
+            last = n
+            await asyncio.sleep(1)
+            counted = await clients[0].call({"cmd": "ask", "send": json.dumps({"type": "count"}), "match": "count"})
+            n = int(counted["answer"]["n"]) if counted["answer"] else -1
         cpu = cpu_seconds(floor.pid) - cpu0
-        counted = (await client.call({"cmd": "ask", "send": json.dumps({"type": "count"}), "match": "count"}))
-        n = int(counted["answer"]["n"]) if counted["answer"] else -1
         out = {"sent": float(sent["sent"]), "accepted": float(n), "exact": float(n == sent["sent"]),
                "seconds": float(sent["seconds"]), "per_s": n / float(sent["seconds"]), "server_cpu_s": cpu,
-               "server_us_per_like": cpu / max(1, n) * 1e6}
+               "server_us_per_like": cpu / max(1, n) * 1e6, "client_cpu_s": sent["client_cpu_s"],
+               "late": float(sent["late"])}
         print(f"  floor: {out}", file=sys.stderr, flush=True)
         return out
     finally:
-        await client.close()
+        await close_all(clients)
         floor.terminate()
         await floor.wait()
 
@@ -187,9 +214,11 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         (f"likes: {result['viewers']} sockets × {result['rate_per_viewer']}/s offered "
          f"({result['offered_per_s']:,}/s) for {result['seconds']} s (median of {len(result['runs']['server.py'])} runs)"),
-        f"{'':26}{'likes/s':>10}{'µs CPU/like':>13}",
-        f"{'server.py':26}{s['per_s']:>10,.0f}{s['server_us_per_like']:>13.1f}",
-        f"{'floor: websockets sink':26}{f['per_s']:>10,.0f}{f['server_us_per_like']:>13.1f}",
+        f"{'':26}{'likes/s':>10}{'µs CPU/like':>13}{'1 core takes':>14}{'client CPU s':>14}",
+        (f"{'server.py':26}{s['per_s']:>10,.0f}{s['server_us_per_like']:>13.1f}"
+         f"{1e6 / s['server_us_per_like']:>14,.0f}{s['client_cpu_s']:>14.1f}"),
+        (f"{'floor: websockets sink':26}{f['per_s']:>10,.0f}{f['server_us_per_like']:>13.1f}"
+         f"{1e6 / f['server_us_per_like']:>14,.0f}{f['client_cpu_s']:>14.1f}"),
         "counts (accepted / state / journal / review) per run: " + ", ".join(
             f"{r['accepted']:.0f}/{r['state_total']:.0f}/{r['journal_total']:.0f}/{r['review_total']:.0f}"
             for r in result["runs"]["server.py"]),
@@ -203,6 +232,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--viewers", type=int, default=5_000)
     p.add_argument("--rate", type=int, default=10, help="likes a second per socket (a viewer may add 20)")
     p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--clients", type=int, default=2, help="load client processes the sockets are spread over")
     p.add_argument("--runs", type=int, default=3)
     # The floor runs on the loop server.py runs on (uvicorn's "auto": uvloop when installed).
     p.add_argument("--floor-loop", choices=("asyncio", "uvloop"),

@@ -19,7 +19,9 @@
 //   {"cmd":"fanout","match":"product.pinned","wait":true}    (another client triggers it)
 //     → {"type":"fanout","latencies":[…],"first":<socket 0's message>,"wall_ms":…,"cpu_ms":…}
 //   {"cmd":"likes","seconds":60,"rate":10}                   every socket sends rate likes/s
-//     → {"type":"likes","sent":…,"refused":…,"seconds":…,"cpu_ms":…}  (refused: likes an error named)
+//     → {"type":"likes","sent":…,"skipped":…,"late":…,"seconds":…,"cpu_ms":…}
+//   {"cmd":"refused"}            → {"type":"refused","n":…}  likes error frames named as not
+//     counted since the last "likes" (ask once the server has read them all)
 //   {"cmd":"ask","send":"…","match":"count"}                 socket 0 sends, waits for its answer
 //     → {"type":"ask","answer":<the message>}
 //   {"cmd":"count"}              → {"type":"count","open":…}  (sockets still open)
@@ -40,7 +42,6 @@ let sockets = [];
 let waiting = null; // {onMessage, onClose} while a burst or fan-out runs
 let lastMessage = 0; // performance.now() of the last message any socket got
 let closed = 0; // sockets closed since they opened
-let countingLikes = false;
 
 function reply(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
@@ -80,7 +81,7 @@ function openOne(url, token, i, localAddress) {
       }
       lastMessage = performance.now();
       if (waiting !== null) waiting.onMessage(i, data, lastMessage);
-      else if (countingLikes && data.length < 300 && data.includes("RATE_LIMITED")) {
+      else if (data.length < 300 && data.includes("RATE_LIMITED")) {
         const m = /: (\d+) of \d+ were not counted/.exec(data.toString());
         refused += m ? Number(m[1]) : 1;
       }
@@ -193,46 +194,52 @@ async function fanout(cmd) {
 }
 
 // Every socket sends ``rate`` likes a second for ``seconds``, in ticks of
-// 100 ms with the sockets' sends spread over the tick (a steady stream, not a
-// burst each tick). A socket whose buffer backs up skips its turn: what was
-// sent is counted, not what was meant to be.
+// ``tick_ms`` (default 200) with the sockets' turns spread over the tick (a
+// steady stream, not a burst each tick). A socket's likes of one tick are
+// separate frames written together (corked: one write for them, as a busy
+// client's would be), so the client's cost per like stays below the server's.
+// A socket whose buffer backs up (the server not reading) skips its turn:
+// what was sent is counted, not what was meant to be.
 async function likes(cmd) {
   const text = JSON.stringify({ type: "like", count: 1 });
-  const perTick = cmd.rate / 10;
+  const tickMs = cmd.tick_ms || 200;
+  const perTick = cmd.rate * tickMs / 1000;
+  const slices = 10;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + cmd.seconds * 1000;
   let sent = 0;
   let skipped = 0;
+  let late = 0; // slices that began after their time (this client the limit)
   refused = 0;
-  countingLikes = true;
   let tick = 0;
   let owed = 0;
   while (performance.now() < end) {
     owed += perTick;
     const k = Math.floor(owed);
     owed -= k;
-    const slices = 10;
     for (let s = 0; s < slices; s++) {
       const from = Math.floor(sockets.length * s / slices);
       const to = Math.floor(sockets.length * (s + 1) / slices);
       for (let i = from; i < to; i++) {
         const ws = sockets[i];
         if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > 65536) { skipped += k; continue; }
+        const raw = ws._socket;
+        raw.cork();
         for (let j = 0; j < k; j++) ws.send(text);
+        process.nextTick(() => raw.uncork());
         sent += k;
       }
-      const due = t0 + tick * 100 + (s + 1) * 10;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      const due = t0 + tick * tickMs + (s + 1) * tickMs / slices;
+      const wait = due - performance.now();
+      if (wait < 0) late++;
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
     }
     tick++;
   }
   const seconds = (performance.now() - t0) / 1000;
-  // the error frames of the last likes come after them
-  await new Promise((r) => setTimeout(r, 1000));
-  countingLikes = false;
   const cpu = process.cpuUsage(cpu0);
-  reply({ type: "likes", sent, skipped, refused, seconds, cpu_ms: (cpu.user + cpu.system) / 1000 });
+  reply({ type: "likes", sent, skipped, late, seconds, cpu_ms: (cpu.user + cpu.system) / 1000 });
 }
 
 async function ask(cmd) {
@@ -271,6 +278,7 @@ async function main() {
       else if (cmd.cmd === "quiet") await quiet(cmd);
       else if (cmd.cmd === "likes") await likes(cmd);
       else if (cmd.cmd === "ask") await ask(cmd);
+      else if (cmd.cmd === "refused") reply({ type: "refused", n: refused });
       else if (cmd.cmd === "count") reply({ type: "count", open: sockets.filter((w) => w.readyState === WebSocket.OPEN).length, closed });
       else if (cmd.cmd === "close") break;
       else reply({ type: "failed", message: `unknown cmd ${cmd.cmd}` });
