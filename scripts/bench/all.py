@@ -138,7 +138,9 @@ def hold_row(result: dict[str, Any]) -> Row:
 
 def likes_row(result: dict[str, Any]) -> Row:
     s, f = result["median"]["server.py"], result["median"]["floor: websockets sink"]
-    exact = "exact" if result["counts_exact"] else "NOT exact"
+    closed = max(r.get("closed", 0) for r in result["runs"]["server.py"])
+    exact = "exact" if result["counts_exact"] else "NOT exact" + (
+        f" (up to {closed:,.0f} sockets cut off by the server)" if closed else "")
     return Row(f"likes ingested for {result['seconds']:.0f} s ({result['offered_per_s']:,}/s offered)",
                f"{s['per_s']:,.0f}/s, counts {exact}; {s['server_us_per_like']:.1f} µs CPU each",
                f"websockets sink {f['per_s']:,.0f}/s; {f['server_us_per_like']:.1f} µs CPU each",
@@ -191,7 +193,9 @@ def scaled_rows(result: dict[str, Any]) -> list[Row]:
             "—", None),
         Row(f"×2 processes on Redis: {n:,} simultaneous claims on stock {result['stock']}, p50 / p99",
             f"{ms(two['claim_p50_ms'], two['claim_p99_ms'])}; orders {orders}"
-            + ("" if result["claims_exact"] else " (NOT exact)"),
+            + ("" if result["claims_exact"] else " (NOT exact: " + ", ".join(
+                f"{code} {n}" for code, n in result["modes"]["server.py ×2 on Redis"].get("losers", [{}])[-1].items()
+                if not code.startswith("claim.result")) + ")"),
             f"×1 process {ms(one['claim_p50_ms'], one['claim_p99_ms'])}; ping→pong ×2 "
             f"{ms(two['ping_p50_ms'], two['ping_p99_ms'])}",
             f"{r['claim_p99']:.2f}× p99", f"exactly {result['stock']}, p99 ≤ {result['target_claim_p99_ms']:.0f} ms",

@@ -35,6 +35,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,7 @@ async def mode(args: argparse.Namespace, processes: int, core: tuple[int | None,
                            "tokens": tokens, "per_address": SOCKETS_PER_ADDRESS})
         await client.call({"cmd": "quiet", "ms": 1000})
         runs: list[dict[str, float]] = []
+        codes: list[dict[str, int]] = []  # per run, what the claimants without an order got
         pins = 0
         for n in range(args.runs):
             events: list[dict[str, float]] = []
@@ -160,15 +162,16 @@ async def mode(args: argparse.Namespace, processes: int, core: tuple[int | None,
             answered = sum(1 for a in claims.answers if a.get("type") == "claim.result")
             orders = sum(1 for a in claims.answers if a.get("type") == "claim.result" and a.get("ok"))
             journaled = await journaled_orders(db_url, sid, sale_id)
+            codes.append(dict(Counter(f"{a.get('type')} {a.get('code')}" for a in claims.answers if not a.get("ok"))))
             run |= {"claim_p50_ms": percentile(claims.latencies_ms, 50),
                     "claim_p99_ms": percentile(claims.latencies_ms, 99),
                     "ping_p50_ms": percentile(floor.latencies_ms, 50), "ping_p99_ms": percentile(floor.latencies_ms, 99),
                     "answered": float(answered), "orders_answered": float(orders), "orders_journaled": float(journaled),
                     "exact": float(answered == args.viewers and orders == journaled == args.stock)}
             runs.append(run)
-            print(f"  {name} run {n + 1}/{args.runs}: {run}", file=sys.stderr, flush=True)
+            print(f"  {name} run {n + 1}/{args.runs}: {run} {codes[-1]}", file=sys.stderr, flush=True)
         return {"processes": processes, "redis": processes > 1, "runs": runs, "median": median_runs(runs),
-                "exact": all(r["exact"] for r in runs)}
+                "losers": codes, "exact": all(r["exact"] for r in runs)}
     finally:
         if client is not None:
             await client.close()
