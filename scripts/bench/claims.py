@@ -53,6 +53,7 @@ from websockets.exceptions import ConnectionClosed
 from scripts.bench.harness import (
     ADMIN,
     LOOPS,
+    SOCKETS_PER_ADDRESS,
     NodeViewers,
     burst,
     free_port,
@@ -138,7 +139,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         if args.client == "node":
             node = await NodeViewers.start(1 if args.pin else None)
-            await node.call({"cmd": "open", "url": f"{ws_base}/ws/shows/{sid}", "tokens": tokens})
+            await node.call({"cmd": "open", "url": f"{ws_base}/ws/shows/{sid}", "tokens": tokens,
+                             "per_address": SOCKETS_PER_ADDRESS})
         else:
             conns = await open_sockets(ws_base, sid, tokens)
         print(f"opened {len(tokens)} sockets ({args.client} client) in {time.perf_counter() - t:.1f} s",

@@ -10,8 +10,8 @@ worse than a Node ``ws`` broadcast server; ≤ 16 KiB per idle viewer.
 The server is ``python server.py`` on a temporary SQLite journal
 (LIVE_DEMO=0), pinned to core 0 (``taskset``). Viewers register over HTTP,
 spread over loopback source addresses as in ``claims.py``, then the Node
-load client (``node/viewers.js``, pinned to core 1) opens their sockets and
-says hello. An event is a staff ``product.pin`` sent over HTTP by that
+load client (``node/viewers.js``, pinned to core 1) opens their sockets
+(from loopback source addresses 127.0.x.y, 50 a source) and says hello. An event is a staff ``product.pin`` sent over HTTP by that
 client (alternating two products, so every one is a ``product.pinned``);
 a latency is from the command's send to the ``product.pinned`` parsed on a
 socket, on the client's clock. p50 and p99 are over the N receipts of one
@@ -60,6 +60,7 @@ from scripts.bench.harness import (
     LOOPS,
     NODE_DIR,
     ROOT,
+    SOCKETS_PER_ADDRESS,
     NodeViewers,
     cpu_seconds,
     free_port,
@@ -136,7 +137,8 @@ async def open_raw(name: str, pid: int, port: int, viewers: int, core: int | Non
     """A load client with ``viewers`` raw sockets on a floor server; returns the target, RSS measured."""
     target = Target(name, pid, await NodeViewers.start(core))
     target.idle_rss = rss_bytes(pid)
-    await target.client.call({"cmd": "open", "url": f"ws://127.0.0.1:{port}/", "count": viewers})
+    await target.client.call({"cmd": "open", "url": f"ws://127.0.0.1:{port}/", "count": viewers,
+                              "per_address": SOCKETS_PER_ADDRESS})
     await target.client.call({"cmd": "quiet", "ms": 1000})
     target.loaded_rss = rss_bytes(pid)
     return target
@@ -176,7 +178,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         targets.append(app)
         app.idle_rss = rss_bytes(proc.pid)
         t = time.perf_counter()
-        await app.client.call({"cmd": "open", "url": f"ws://127.0.0.1:{port}/ws/shows/{sid}", "tokens": tokens})
+        await app.client.call({"cmd": "open", "url": f"ws://127.0.0.1:{port}/ws/shows/{sid}", "tokens": tokens,
+                               "per_address": SOCKETS_PER_ADDRESS})
         print(f"opened {len(tokens)} viewer sockets in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         await app.client.call({"cmd": "quiet", "ms": 1000})
         app.loaded_rss = rss_bytes(proc.pid)

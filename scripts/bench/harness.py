@@ -11,8 +11,10 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -27,7 +29,12 @@ from websockets.exceptions import ConnectionClosed
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "scripts" / "bench" / "node"
 PER_ADDRESS = 30  # fewer than the server's registration burst per client address
+SOCKETS_PER_ADDRESS = 50  # fewer than the server's hello burst per address (60 at once)
 ADMIN = "bench-admin-" + secrets.token_hex(8)
+SECRET = secrets.token_hex(16)  # one per bench process: its servers sign alike (the scaled mode needs it)
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+PRODUCTS = [{"sku": "A1", "title": "Serum", "list_price": "299", "live_price": "199", "stock": 10**6},
+            {"sku": "A2", "title": "Toner", "list_price": "199", "live_price": "149", "stock": 10**6}]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -69,11 +76,14 @@ def server_command(loop: str = "default", profile: str | None = None) -> list[st
     return [sys.executable, "-c", code]
 
 
-def start_server(db_path: Path, port: int, core: int | None, profile: str | None = None,
-                 loop: str = "default") -> subprocess.Popen[bytes]:
-    """``server.py`` on a fresh SQLite journal at ``port``, pinned to ``core``; returns the process."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LIVE_ADMIN_TOKEN": ADMIN,
-           "LIVE_SECRET": secrets.token_hex(16), "LIVE_DEMO": "0", "LIVE_PORT": str(port),
+def start_server(db_path: Path | None, port: int, core: int | None, profile: str | None = None,
+                 loop: str = "default", env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``server.py`` on a fresh SQLite journal at ``db_path`` (None: ``env`` names
+    DATABASE_URL) at ``port``, pinned to ``core``, ``env`` added to its
+    environment; returns the process."""
+    extra = {"DATABASE_URL": f"sqlite:///{db_path}"} if db_path is not None else {}
+    env = {**os.environ, **extra, **(env or {}), "LIVE_ADMIN_TOKEN": ADMIN,
+           "LIVE_SECRET": SECRET, "LIVE_DEMO": "0", "LIVE_PORT": str(port),
            "LIVE_HOST": "127.0.0.1", "LIVE_LOG_LEVEL": "WARNING",
            # a load generator is a few addresses for thousands of viewers
            "LIVE_HELLOS_PER_MINUTE": "1000000"}
@@ -81,6 +91,45 @@ def start_server(db_path: Path, port: int, core: int | None, profile: str | None
     if core is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(core), *cmd]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT (uvicorn shuts down and re-raises it, so a profile is still
+    written), then kill after 10 s; returns once it exited."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def create_show(base: str, products: list[dict[str, Any]] | None = None, start: bool = True) -> str:
+    """A new show (``PRODUCTS`` unless given), started; returns its id."""
+    async with httpx.AsyncClient(base_url=base, headers=ADMIN_HEADERS, trust_env=False, timeout=60) as admin:
+        r = await admin.post("/api/shows", json={"title": "bench", "products": products or PRODUCTS})
+        r.raise_for_status()
+        sid = str(r.json()["id"])
+        if start:
+            (await admin.post(f"/api/shows/{sid}/commands", json={"type": "show.start"})).raise_for_status()
+    return sid
+
+
+def median_runs(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median over runs of every figure the runs have."""
+    return {k: float(statistics.median(r[k] for r in runs)) for k in runs[0]} if runs else {}
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of process ``pid`` (Linux /proc), or 0."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 async def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -197,6 +246,8 @@ class NodeViewers:
 
     @classmethod
     async def start(cls, core: int | None) -> NodeViewers:
+        # ``ulimit -n`` is the process's: one client holds at most that many sockets
+        # (the benches that need more start several).
         cmd = ["node", str(NODE_DIR / "viewers.js")]
         if core is not None and shutil.which("taskset"):
             cmd = ["taskset", "-c", str(core), *cmd]

@@ -40,7 +40,7 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 
 from live.adapters.db import metadata, open_database
-from live.adapters.journal import Journal
+from live.adapters.journal import PG_PATHS, Journal
 
 TARGETS = {"sqlite": 100_000, "postgresql": 200_000}
 T0 = 1_700_000_000_000
@@ -142,12 +142,13 @@ async def reset_tables(url: str) -> None:
     await engine.dispose()
 
 
-async def journal_run(url: str, events: list[Event], batch: int) -> float:
-    """Seconds to append ``events`` through ``live.adapters.journal`` into empty tables."""
+async def journal_run(url: str, events: list[Event], batch: int, pg_path: str = "copy") -> float:
+    """Seconds to append ``events`` through ``live.adapters.journal`` (PostgreSQL
+    batches by ``pg_path``) into empty tables."""
     await reset_tables(url)
     engine = await open_database(url)
     try:
-        journal = Journal(engine)
+        journal = Journal(engine, pg_path)
         await journal.create_show(SHOW_ID, "bench", "ov_bench", created())
         started = time.perf_counter()
         for i in range(0, len(events), batch):
@@ -246,36 +247,29 @@ async def measure(
     batch: int,
     runs: int,
     target: int | None,
+    pg_paths: list[str],
 ) -> list[Result]:
-    journal_rates: list[float] = []
-    floor_rates: list[float] = []
+    """The journal (each of ``pg_paths`` on PostgreSQL) and the floor, runs
+    interleaved; returns one Result each."""
+    paths = pg_paths if backend == "postgresql" else ["copy"]  # SQLite has one path
+    rates: dict[str, list[float]] = {p: [] for p in [*paths, "floor"]}
     for run in range(runs):
-        # Alternate which goes first so drift in the machine's load hits both alike.
-        order = [("journal", journal_run), ("floor", floor)]
-        if run % 2:
-            order.reverse()
-        for name, fn in order:
-            seconds = await fn(url, events, batch)
-            (journal_rates if name == "journal" else floor_rates).append(len(events) / seconds)
-        print(
-            f"  {backend} batch {batch} run {run + 1}/{runs}: "
-            f"journal {journal_rates[-1]:,.0f}/s, floor {floor_rates[-1]:,.0f}/s",
-            file=sys.stderr,
-            flush=True,
-        )
-    journal_name = "live.adapters.journal (SQLAlchemy)"
-    return [
-        Result(
-            backend,
-            journal_name,
-            batch,
-            False,
-            statistics.median(journal_rates),
-            [round(r) for r in journal_rates],
-            target,
-        ),
-        Result(backend, floor_name, batch, True, statistics.median(floor_rates), [round(r) for r in floor_rates], None),
-    ]
+        # Rotate which goes first so drift in the machine's load hits all alike.
+        order = [*paths, "floor"]
+        order = order[run % len(order):] + order[:run % len(order)]
+        for name in order:
+            if name == "floor":
+                seconds = await floor(url, events, batch)
+            else:
+                seconds = await journal_run(url, events, batch, name)
+            rates[name].append(len(events) / seconds)
+        line = ", ".join(f"{n} {r[-1]:,.0f}/s" for n, r in rates.items())
+        print(f"  {backend} batch {batch} run {run + 1}/{runs}: {line}", file=sys.stderr, flush=True)
+    out = [Result(backend, f"journal ({p})" if backend == "postgresql" else "journal", batch, False,
+                  statistics.median(rates[p]), [round(r) for r in rates[p]], target) for p in paths]
+    out.append(Result(backend, floor_name, batch, True, statistics.median(rates["floor"]),
+                      [round(r) for r in rates["floor"]], None))
+    return out
 
 
 async def measure_backend(
@@ -287,11 +281,13 @@ async def measure_backend(
 ) -> list[Result]:
     """Big batches (the target), then one event per transaction: what a single
     command costs today, since the engine writes each command's events at once."""
+    paths = list(args.pg_paths)
     results = await measure(
-        backend, url, floor, floor_name, make_events(args.events), args.batch, args.runs, TARGETS[backend]
+        backend, url, floor, floor_name, make_events(args.events), args.batch, args.runs, TARGETS[backend], paths
     )
     if args.single:
-        results += await measure(backend, url, floor, floor_name, make_events(args.single), 1, args.runs, None)
+        results += await measure(backend, url, floor, floor_name, make_events(args.single), 1, args.runs, None,
+                                 paths[:1])
     return results
 
 
@@ -320,7 +316,7 @@ async def run_all(args: argparse.Namespace) -> list[Result]:
 
 
 def table(results: list[Result]) -> str:
-    head = f"{'backend':<11} {'path':<27} {'batch':>6} {'events/s (median)':>18} {'target':>9} {'vs floor':>9}  runs"
+    head = f"{'backend':<11} {'path':<28} {'batch':>6} {'events/s (median)':>18} {'target':>9} {'vs floor':>9}  runs"
     lines = [head]
     floors = {(r.backend, r.batch): r.median_events_per_s for r in results if r.floor}
     for r in results:
@@ -328,7 +324,7 @@ def table(results: list[Result]) -> str:
         ratio = "" if r.floor else f"{r.median_events_per_s / floors[(r.backend, r.batch)]:.2f}x"
         runs = ", ".join(f"{x:,}" for x in r.runs_events_per_s)
         lines.append(
-            f"{r.backend:<11} {r.path:<27} {r.batch:>6} {r.median_events_per_s:>18,.0f} {target:>9} {ratio:>9}  {runs}"
+            f"{r.backend:<11} {r.path:<28} {r.batch:>6} {r.median_events_per_s:>18,.0f} {target:>9} {ratio:>9}  {runs}"
         )
     return "\n".join(lines)
 
@@ -341,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", type=int, default=2_000, help="events appended one per transaction (0: skip)")
     parser.add_argument("--pg", help="PostgreSQL server URL (default: DATABASE_URL when it is PostgreSQL)")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--pg-paths", type=lambda v: v.split(","), default=list(PG_PATHS),
+                        help=f"PostgreSQL write paths of the journal to measure, comma-separated ({','.join(PG_PATHS)})")
     parser.add_argument("--cpu", type=int, help="pin this process to one CPU (the database server keeps the others)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from live.adapters.db import events, open_database, shows
-from live.adapters.journal import FencingError, Journal
+from live.adapters.journal import PG_PATHS, FencingError, Journal
 from tests.live.conftest import show_row
 
 T0 = 1_700_000_000_000
@@ -98,6 +100,31 @@ async def test_appending_a_taken_seq_raises_fencing_error_and_writes_nothing(
     assert [e["type"] for e in await journal.load("s1")] == ["show.created", "show.started"]
     row = await show_row(journal, "s1")
     assert (row.status, row.last_seq) == ("live", 2)
+
+
+@pytest.mark.parametrize("pg_path", sorted(PG_PATHS))
+async def test_every_postgresql_write_path_appends_in_order_and_fences_a_taken_seq(
+    engine: AsyncEngine, pg_path: str
+) -> None:
+    # COPY reports a taken key as asyncpg's own error, not SQLAlchemy's: each
+    # path must still say FencingError, and write nothing of the batch.
+    journal = Journal(engine, pg_path)
+    await journal.create_show("s1", "t", "k", created("s1"))
+    await journal.append("s1", [ev(seq, "comment.new", text=f"第{seq}条 👋") for seq in range(2, 1202)], status="live")
+
+    with pytest.raises(FencingError):
+        await journal.append("s1", [ev(1202), ev(1203), ev(1000)], status="ended")
+
+    loaded = await journal.load("s1")
+    assert [e["seq"] for e in loaded] == list(range(1, 1202))
+    assert loaded[-1]["text"] == "第1201条 👋"
+    row = await show_row(journal, "s1")
+    assert (row.status, row.last_seq) == ("live", 1201)
+
+
+def test_an_unknown_postgresql_write_path_is_refused(engine: AsyncEngine) -> None:
+    with pytest.raises(ValueError):
+        Journal(engine, "bulk")
 
 
 @pytest.fixture
@@ -284,3 +311,26 @@ async def test_a_row_the_fast_decoder_refuses_is_read_all_the_same(journal: Jour
     await journal.append("s1", [{"type": "x.future", "seq": 2, "at": T0, "big": 2**70, "odd": float("inf")}])
     [_, event] = await journal.load("s1")
     assert (event["big"], event["odd"]) == (2**70, float("inf"))
+
+
+@pytest.mark.parametrize("odd", [
+    {"nan": float("nan"), "minus": float("-inf")},  # the fast encoder would write null
+    {"plus": float("inf"), "none": None},
+    {"big": 2**65, "key": {1: "one"}},  # the fast encoder refuses them
+    {"tiny": 1.5e-7, "huge": 1e16, "text": "null 这个 👋"},
+])
+async def test_a_value_the_fast_encoder_gets_wrong_is_written_as_json_writes_it(
+    journal: Journal, engine: AsyncEngine, odd: dict[str, Any]
+) -> None:
+    await journal.create_show("s1", "t", "ov_1", created("s1"))
+    await journal.append("s1", [ev(2, "x.future", **odd)])
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(events.c.data).where(events.c.seq == 2))).scalar_one()
+    back = json.loads(stored)  # the standard library: exact for what orjson reads loosely (huge ints)
+    for key, value in odd.items():
+        if isinstance(value, float) and math.isnan(value):
+            assert math.isnan(back[key])  # NaN, not null
+        elif key == "key":
+            assert back[key] == {"1": "one"}  # as json writes a key that is not a string
+        else:
+            assert back[key] == value and type(back[key]) is type(value)
