@@ -80,8 +80,13 @@ class Subscription:
     connection's (``staff`` or ``public``), which decides the notices it gets."""
 
     def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None,
-                 audience: str = PUBLIC) -> None:
+                 audience: str = PUBLIC, sink: Callable[[Delivery], bool] | None = None) -> None:
         self.bus = bus
+        # The direct lane: ``sink(item)`` writes the item out at once and returns
+        # True, or returns False (its connection is backpressured or not ready):
+        # the item then waits in the bounded queue, as do all after it until the
+        # queue is empty again, so the order holds.
+        self.sink = sink
         self.show_id = show_id
         self.audience = audience
         self.queue = Mailbox(maxsize)
@@ -94,6 +99,9 @@ class Subscription:
         off, once) when the queue is full. Never raises."""
         if self.overflowed:
             return False
+        sink = self.sink
+        if sink is not None and self.queue.empty() and sink(item):
+            return True
         if self.queue.put_nowait(item):
             return True
         # Full: this subscriber fell behind and is cut off, once.
@@ -134,12 +142,13 @@ class MemoryBus:
 
     def subscribe(
         self, show_id: str, maxsize: int | None = None, on_overflow: Callable[[], Any] | None = None,
-        audience: str = PUBLIC,
+        audience: str = PUBLIC, sink: Callable[[Delivery], bool] | None = None,
     ) -> Subscription:
         """A new subscription with a queue of ``maxsize`` (default ``QUEUE_SIZE``) events;
         ``on_overflow`` is called once if it falls behind and is dropped. ``audience``
-        (``staff``/``public``) decides which notices it gets."""
-        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow, audience)
+        (``staff``/``public``) decides which notices it gets; ``sink``, when given,
+        is tried first for each item while the queue is empty (``Subscription``)."""
+        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow, audience, sink)
         self._subs.setdefault(show_id, set()).add(sub)
         self._audiences.setdefault((show_id, audience), set()).add(sub)
         return sub

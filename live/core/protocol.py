@@ -8,7 +8,10 @@ stripped of staff-only fields.
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
+
+import orjson
 
 from live.core import values as v
 from live.core.commands import VISIBILITY, Event
@@ -23,8 +26,29 @@ HELLO_FIELDS = {"type", "token", "overlay_key", "last_seq", "lang"}
 _STAFF_ONLY_SEGMENT_FIELDS = ("talking_points", "actions")
 
 
+def dumpb(message: dict[str, Any]) -> bytes:
+    """``message`` as compact UTF-8 JSON (orjson: fan-out and answers are mostly
+    encoding). Falls back to ``json`` for what orjson refuses (integers past 64
+    bits), so both give the same text for every message the server sends."""
+    try:
+        return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return dumpb(message).decode()
+
+
+def text_frame(payload: bytes) -> bytes:
+    """The whole WebSocket text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked as a
+    server sends it, no extension) carrying ``payload``, ready for a transport."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
 def parse_message(text: str | bytes) -> dict[str, Any]:
@@ -165,18 +189,31 @@ class Outgoing:
     """One published event, encoded at most once per audience however many
     connections send it (fan-out to thousands must not re-encode per socket)."""
 
-    __slots__ = ("_encoded", "event", "seq")
+    __slots__ = ("_encoded", "_frames", "event", "seq")
 
     def __init__(self, event: Event) -> None:
         self.event = event
         self.seq: int = event["seq"]
-        self._encoded: dict[str, str | None] = {}
+        self._encoded: dict[str, bytes | None] = {}
+        self._frames: dict[str, bytes | None] = {}
 
-    def encoded(self, audience: str) -> str | None:
+    def payload(self, audience: str) -> bytes | None:
+        """The event's JSON as ``audience`` sees it (UTF-8), or None when it is not theirs."""
         if audience not in self._encoded:
             view = for_audience(self.event, audience)
-            self._encoded[audience] = None if view is None else dumps(view)
+            self._encoded[audience] = None if view is None else dumpb(view)
         return self._encoded[audience]
+
+    def encoded(self, audience: str) -> str | None:
+        data = self.payload(audience)
+        return None if data is None else data.decode()
+
+    def frame(self, audience: str) -> bytes | None:
+        """The whole WebSocket frame of ``payload(audience)``, built once per audience."""
+        if audience not in self._frames:
+            data = self.payload(audience)
+            self._frames[audience] = None if data is None else text_frame(data)
+        return self._frames[audience]
 
 
 class Notice:
@@ -186,7 +223,7 @@ class Notice:
     the staff of those roles (the show's numbers go to those who may read the
     review). Encoded once, however many connections send it."""
 
-    __slots__ = ("_text", "audience", "message", "roles")
+    __slots__ = ("_frame", "_text", "audience", "message", "roles")
     seq: None = None
 
     def __init__(self, message: dict[str, Any], audience: str = STAFF,
@@ -194,14 +231,28 @@ class Notice:
         self.message = message
         self.audience = audience
         self.roles = roles
-        self._text: str | None = None
+        self._text: bytes | None = None
+        self._frame: bytes | None = None
 
-    def encoded(self, audience: str) -> str | None:
+    def payload(self, audience: str) -> bytes | None:
+        """The message's JSON (UTF-8) for ``audience``, or None when it is not theirs."""
         if audience != self.audience:
             return None
         if self._text is None:
-            self._text = dumps(self.message)
+            self._text = dumpb(self.message)
         return self._text
+
+    def encoded(self, audience: str) -> str | None:
+        data = self.payload(audience)
+        return None if data is None else data.decode()
+
+    def frame(self, audience: str) -> bytes | None:
+        """The whole WebSocket frame of ``payload(audience)``, built once."""
+        if audience != self.audience:
+            return None
+        if self._frame is None:
+            self._frame = text_frame(self.payload(audience) or b"")
+        return self._frame
 
 
 Delivery = Outgoing | Notice  # what the bus carries to a connection

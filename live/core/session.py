@@ -173,17 +173,34 @@ class Session:
 
     # -- events out -------------------------------------------------------------------
 
-    def outgoing(self, item: p.Delivery) -> str | None:
-        """The frame for a published event or a notice, or None (already covered,
-        or not ours). A notice (no seq: not in the journal) is never "covered"."""
+    def _admits(self, item: p.Delivery) -> bool:
+        """Whether ``item`` goes out on this socket (not yet covered; a notice of our
+        roles); for an event, counts it as sent. A notice (no seq: not in the
+        journal) is never "covered"."""
         if item.seq is None:
-            if item.roles is not None and (self.who is None or self.who.role not in item.roles):
-                return None
-            return item.encoded(self.audience)
+            return item.roles is None or (self.who is not None and self.who.role in item.roles)
         if item.seq <= self.sent:
-            return None
+            return False
         self.sent = item.seq
-        return self._encoded(item)
+        return True
+
+    def outgoing(self, item: p.Delivery) -> str | None:
+        """The frame's text for a published event or a notice, or None (already
+        covered, or not ours)."""
+        if not self._admits(item):
+            return None
+        return item.encoded(self.audience) if item.seq is None else self._encoded(item)
+
+    def outgoing_frame(self, item: p.Delivery) -> bytes | None:
+        """What ``outgoing`` says, as the whole WebSocket frame: the one built once
+        for every socket of this audience (a viewer's own hidden comment aside)."""
+        if not self._admits(item):
+            return None
+        if isinstance(item, p.Outgoing) and self.viewer_id is not None:
+            own = p.own_hidden_comment(item.event, self.viewer_id)
+            if own is not None:
+                return p.text_frame(p.dumpb(own))
+        return item.frame(self.audience)
 
     def _encoded(self, item: p.Delivery) -> str | None:
         """The event as this socket sees it: its audience's view, except a viewer's
