@@ -189,9 +189,12 @@ class Connection:
         self.sub: Subscription | None = None
         self.live = False  # caught up: events may go out as they come
         self.closing = False
-        self.replies: deque[bytes] = deque()  # answers waiting for the drain task, in order
+        # answers waiting for the drain task, in order; commands waiting for the
+        # call task. Made when first needed: a deque is ~0.7 KiB, and most sockets
+        # never have anything waiting.
+        self.replies: deque[bytes] | None = None
         self.drainer: asyncio.Task[None] | None = None
-        self.calls: deque[s.Call] = deque()
+        self.calls: deque[s.Call] | None = None
         self.caller: asyncio.Task[None] | None = None
         self.closer: asyncio.Task[None] | None = None
 
@@ -291,6 +294,8 @@ class Connection:
         if self.drainer is None and self.wire.ready():
             self.wire.write(data)
             return
+        if self.replies is None:
+            self.replies = deque()
         self.replies.append(data)
         self._start_drain()
 
@@ -371,9 +376,11 @@ class Connection:
             self.reply(self.session.claim_result(call, result).encode())
 
     def _queue_call(self, call: s.Call) -> None:
-        if len(self.calls) >= self.MAX_CALLS:
+        if self.calls is not None and len(self.calls) >= self.MAX_CALLS:
             self.reply(s.error(RateLimited("too many requests waiting; slow down"), call.request_id).encode())
             return
+        if self.calls is None:
+            self.calls = deque()
         self.calls.append(call)
         if self.caller is None:
             self.caller = asyncio.ensure_future(self._call_loop())
@@ -381,13 +388,14 @@ class Connection:
     async def _call_loop(self) -> None:
         """Carry out the queued calls one after the other; ends when none wait."""
         try:
-            while self.calls and not self.closing:
-                call = self.calls[0]
+            calls = self.calls
+            while calls and not self.closing:
+                call = calls[0]
                 try:
                     answer = await self._call(call)
                 except LiveError as exc:
                     answer = s.error(exc, call.request_id)
-                self.calls.popleft()
+                calls.popleft()
                 if answer is not None:
                     self.reply(answer.encode())
         except Exception as exc:  # noqa: BLE001 - a bug: logged, and the socket closed
@@ -434,7 +442,7 @@ class Connection:
         self.closing = True
         if self.sub is not None:
             self.sub.close()
-        self.replies.clear()
+        self.replies = None
         self.closer = asyncio.ensure_future(self._closed(code, reason))
 
     async def _closed(self, code: int, reason: str) -> None:

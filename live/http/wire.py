@@ -126,6 +126,9 @@ class DirectWire:
                 receiver(bytes(data))
 
         proto.send_receive_event_to_app = handed_over
+        # uvicorn reads the handshake's request and response only to accept:
+        # ~2.5 KiB a socket that an idle viewer would hold for the whole show.
+        proto.request = proto.response = None
         if proto.read_paused:  # uvicorn paused reading until the app received the hello
             proto.read_paused = False
             self.transport.resume_reading()
