@@ -189,13 +189,14 @@ class Outgoing:
     """One published event, encoded at most once per audience however many
     connections send it (fan-out to thousands must not re-encode per socket)."""
 
-    __slots__ = ("_encoded", "_frames", "event", "seq")
+    __slots__ = ("_encoded", "_frames", "_texts", "event", "seq")
 
     def __init__(self, event: Event) -> None:
         self.event = event
         self.seq: int = event["seq"]
         self._encoded: dict[str, bytes | None] = {}
         self._frames: dict[str, bytes | None] = {}
+        self._texts: dict[str, str | None] = {}
 
     def payload(self, audience: str) -> bytes | None:
         """The event's JSON as ``audience`` sees it (UTF-8), or None when it is not theirs."""
@@ -205,8 +206,11 @@ class Outgoing:
         return self._encoded[audience]
 
     def encoded(self, audience: str) -> str | None:
-        data = self.payload(audience)
-        return None if data is None else data.decode()
+        """``payload(audience)`` as text, decoded once per audience."""
+        if audience not in self._texts:
+            data = self.payload(audience)
+            self._texts[audience] = None if data is None else data.decode()
+        return self._texts[audience]
 
     def frame(self, audience: str) -> bytes | None:
         """The whole WebSocket frame of ``payload(audience)``, built once per audience."""
@@ -223,7 +227,7 @@ class Notice:
     the staff of those roles (the show's numbers go to those who may read the
     review). Encoded once, however many connections send it."""
 
-    __slots__ = ("_frame", "_text", "audience", "message", "roles")
+    __slots__ = ("_frame", "_str", "_text", "audience", "message", "roles")
     seq: None = None
 
     def __init__(self, message: dict[str, Any], audience: str = STAFF,
@@ -232,6 +236,7 @@ class Notice:
         self.audience = audience
         self.roles = roles
         self._text: bytes | None = None
+        self._str: str | None = None
         self._frame: bytes | None = None
 
     def payload(self, audience: str) -> bytes | None:
@@ -243,8 +248,11 @@ class Notice:
         return self._text
 
     def encoded(self, audience: str) -> str | None:
-        data = self.payload(audience)
-        return None if data is None else data.decode()
+        if audience != self.audience:
+            return None
+        if self._str is None:
+            self._str = (self.payload(audience) or b"").decode()
+        return self._str
 
     def frame(self, audience: str) -> bytes | None:
         """The whole WebSocket frame of ``payload(audience)``, built once."""
