@@ -337,6 +337,12 @@ class Connection:
         if self.closing:
             return
         try:
+            if isinstance(raw, bytes):
+                try:
+                    raw = raw.decode()
+                except UnicodeDecodeError:
+                    self.reply(s.error(Invalid("binary messages must be UTF-8 JSON", "message")).encode())
+                    return
             action = self.session.receive(raw, self.h.clock(), self.engine.now())
             if isinstance(action, s.Close):
                 self._close(action.code, action.reason)

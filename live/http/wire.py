@@ -81,7 +81,9 @@ class DirectWire:
     def ready(self) -> bool:
         """Whether a frame written now goes out without waiting: open, and the
         transport below its high-water mark (uvicorn's ``writable`` event)."""
-        return self.protocol.writable.is_set() and self.open()
+        proto = self.protocol  # (inlined ``open``: once per socket per event)
+        return (proto.writable.is_set() and not (proto.close_sent or proto.disconnected)
+                and proto.conn.state is State.OPEN)
 
     def write(self, frame: bytes) -> None:
         """One whole frame to the transport (the caller checked ``ready``)."""
