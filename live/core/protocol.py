@@ -11,8 +11,6 @@ import json
 import struct
 from typing import Any
 
-import orjson
-
 from live.core import values as v
 from live.core.commands import VISIBILITY, Event
 from live.core.errors import Invalid
@@ -27,17 +25,14 @@ _STAFF_ONLY_SEGMENT_FIELDS = ("talking_points", "actions")
 
 
 def dumpb(message: dict[str, Any]) -> bytes:
-    """``message`` as compact UTF-8 JSON (orjson: fan-out and answers are mostly
-    encoding). Falls back to ``json`` for what orjson refuses (integers past 64
-    bits), so both give the same text for every message the server sends."""
-    try:
-        return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    """``message`` as compact UTF-8 JSON (what every frame carries). The core
+    keeps to the standard library: an event is encoded once per audience,
+    whatever the number of sockets, so the encoder is not the fan-out's cost."""
+    return dumps(message).encode()
 
 
 def dumps(message: dict[str, Any]) -> str:
-    return dumpb(message).decode()
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 def text_frame(payload: bytes) -> bytes:
