@@ -166,6 +166,13 @@ def wire_of(ws: WebSocket) -> Wire:
     """The thinnest wire for ``ws``: direct when uvicorn's sans-I/O protocol is
     what the ASGI ``receive`` belongs to (Starlette passes it through unwrapped)."""
     protocol = getattr(getattr(ws, "_receive", None), "__self__", None)
-    if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
+    if (WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol)
+            and all(hasattr(protocol, name) for name in _PROTOCOL_PARTS)):
         return DirectWire(ws, protocol)
     return AsgiWire(ws)
+
+
+# What DirectWire reads of uvicorn's protocol (uvicorn 0.54): a version without
+# one of them gets the ASGI wire rather than a broken direct one.
+_PROTOCOL_PARTS = ("transport", "writable", "close_sent", "disconnected", "conn", "frames",
+                   "curr_msg_data_type", "send_receive_event_to_app", "queue", "read_paused")
