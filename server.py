@@ -341,6 +341,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
+        # uvicorn's sans-I/O websockets protocol (its "auto" choice today, named so
+        # it stays): the one whose transport the direct lane writes to (live/http/wire.py).
+        "ws": "websockets-sansio",
         "ws_max_size": 64 * 1024,
         "ws_per_message_deflate": False,
         # Keepalive pings every 20 s; a viewer on a busy phone network gets a
