@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from live.adapters import bus as bus_mod
 from live.core import protocol as p
-from live.http import socket as socket_routes
+from live.http import connection as connection_mod
 from server import create_app
 from tests.conftest import LiveServer, admin_headers, make_settings
 from tests.live.http.test_socket import (
@@ -151,7 +151,7 @@ async def test_a_backpressured_socket_falls_back_to_its_queue_and_is_cut_off_whi
     sid = show["id"]
     token = await staff_token(http, sid)
     bus = hub_of(lane_server).bus
-    monkeypatch.setattr(socket_routes, "CLOSE_TIMEOUT", 30.0)  # let the 4008 frame out once it reads
+    monkeypatch.setattr(connection_mod, "CLOSE_TIMEOUT", 30.0)  # let the 4008 frame out once it reads
     monkeypatch.setattr(bus_mod, "QUEUE_SIZE", 4)
     # The slow client stops reading after one frame (max_queue=1): its buffers fill.
     async with ws_connect(lane_server, sid, max_queue=1, max_size=None) as slow:
