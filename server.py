@@ -343,6 +343,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
+        # uvicorn's sans-I/O websockets protocol (its "auto" choice today, named so
+        # it stays): the one whose transport the direct lane writes to (live/http/wire.py).
+        "ws": "websockets-sansio",
         "ws_max_size": 64 * 1024,
         "ws_per_message_deflate": False,
         # Keepalive pings every 20 s; a viewer on a busy phone network gets a
@@ -367,6 +370,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def main() -> None:
     import uvicorn
 
+    from live.runtime import collector
+
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     keep_secrets_out_of_logs()
@@ -375,6 +380,7 @@ def main() -> None:
     bus = f"redis, keys {settings.redis_prefix}*" if settings.redis_url else "memory"
     announce(f"live-companion on {base}  (database: {settings.database_url.split('://')[0]}, bus: {bus})")
     server = DrainingServer(uvicorn.Config(app, **uvicorn_options(settings)))
+    collector.tune()
     server.run(sockets=[reuse_port_socket(settings.host, settings.port)] if settings.reuse_port else None)
     sys.exit(0 if server.started else 3)
 

@@ -38,18 +38,22 @@ class Mailbox:
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._items: deque[Delivery] = deque()
+        # made on the first put: most connections keep up, and never queue anything
+        # (a deque is ~0.7 KiB, per connection, of 10,000)
+        self._items: deque[Delivery] | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def empty(self) -> bool:
         return not self._items
 
     def qsize(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
 
     def put_nowait(self, item: Delivery) -> bool:
         """Append ``item``; returns False (appending nothing) when full."""
-        if len(self._items) >= self.maxsize:
+        if self._items is None:
+            self._items = deque()
+        elif len(self._items) >= self.maxsize:
             return False
         self._items.append(item)
         waiter = self._waiter
@@ -59,10 +63,12 @@ class Mailbox:
 
     def get_nowait(self) -> Delivery:
         """The oldest item; raises IndexError when empty."""
+        if self._items is None:
+            raise IndexError("empty")
         return self._items.popleft()
 
     def clear(self) -> None:
-        self._items.clear()
+        self._items = None
 
     async def get(self) -> Delivery:
         """The oldest item, waiting for one (one reader at a time)."""
@@ -80,8 +86,13 @@ class Subscription:
     connection's (``staff`` or ``public``), which decides the notices it gets."""
 
     def __init__(self, bus: MemoryBus, show_id: str, maxsize: int, on_overflow: Callable[[], Any] | None,
-                 audience: str = PUBLIC) -> None:
+                 audience: str = PUBLIC, sink: Callable[[Delivery], bool] | None = None) -> None:
         self.bus = bus
+        # The direct lane: ``sink(item)`` writes the item out at once and returns
+        # True, or returns False (its connection is backpressured or not ready):
+        # the item then waits in the bounded queue, as do all after it until the
+        # queue is empty again, so the order holds.
+        self.sink = sink
         self.show_id = show_id
         self.audience = audience
         self.queue = Mailbox(maxsize)
@@ -94,6 +105,9 @@ class Subscription:
         off, once) when the queue is full. Never raises."""
         if self.overflowed:
             return False
+        sink = self.sink
+        if sink is not None and self.queue.empty() and sink(item):
+            return True
         if self.queue.put_nowait(item):
             return True
         # Full: this subscriber fell behind and is cut off, once.
@@ -134,12 +148,13 @@ class MemoryBus:
 
     def subscribe(
         self, show_id: str, maxsize: int | None = None, on_overflow: Callable[[], Any] | None = None,
-        audience: str = PUBLIC,
+        audience: str = PUBLIC, sink: Callable[[Delivery], bool] | None = None,
     ) -> Subscription:
         """A new subscription with a queue of ``maxsize`` (default ``QUEUE_SIZE``) events;
         ``on_overflow`` is called once if it falls behind and is dropped. ``audience``
-        (``staff``/``public``) decides which notices it gets."""
-        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow, audience)
+        (``staff``/``public``) decides which notices it gets; ``sink``, when given,
+        is tried first for each item while the queue is empty (``Subscription``)."""
+        sub = Subscription(self, show_id, QUEUE_SIZE if maxsize is None else maxsize, on_overflow, audience, sink)
         self._subs.setdefault(show_id, set()).add(sub)
         self._audiences.setdefault((show_id, audience), set()).add(sub)
         return sub

@@ -8,6 +8,7 @@ stripped of staff-only fields.
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
 
 from live.core import values as v
@@ -23,8 +24,26 @@ HELLO_FIELDS = {"type", "token", "overlay_key", "last_seq", "lang"}
 _STAFF_ONLY_SEGMENT_FIELDS = ("talking_points", "actions")
 
 
+def dumpb(message: dict[str, Any]) -> bytes:
+    """``message`` as compact UTF-8 JSON (what every frame carries). The core
+    keeps to the standard library: an event is encoded once per audience,
+    whatever the number of sockets, so the encoder is not the fan-out's cost."""
+    return dumps(message).encode()
+
+
 def dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def text_frame(payload: bytes) -> bytes:
+    """The whole WebSocket text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked as a
+    server sends it, no extension) carrying ``payload``, ready for a transport."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
 def parse_message(text: str | bytes) -> dict[str, Any]:
@@ -168,18 +187,35 @@ class Outgoing:
     """One published event, encoded at most once per audience however many
     connections send it (fan-out to thousands must not re-encode per socket)."""
 
-    __slots__ = ("_encoded", "event", "seq")
+    __slots__ = ("_encoded", "_frames", "_texts", "event", "seq")
 
     def __init__(self, event: Event) -> None:
         self.event = event
         self.seq: int = event["seq"]
-        self._encoded: dict[str, str | None] = {}
+        self._encoded: dict[str, bytes | None] = {}
+        self._frames: dict[str, bytes | None] = {}
+        self._texts: dict[str, str | None] = {}
 
-    def encoded(self, audience: str) -> str | None:
+    def payload(self, audience: str) -> bytes | None:
+        """The event's JSON as ``audience`` sees it (UTF-8), or None when it is not theirs."""
         if audience not in self._encoded:
             view = for_audience(self.event, audience)
-            self._encoded[audience] = None if view is None else dumps(view)
+            self._encoded[audience] = None if view is None else dumpb(view)
         return self._encoded[audience]
+
+    def encoded(self, audience: str) -> str | None:
+        """``payload(audience)`` as text, decoded once per audience."""
+        if audience not in self._texts:
+            data = self.payload(audience)
+            self._texts[audience] = None if data is None else data.decode()
+        return self._texts[audience]
+
+    def frame(self, audience: str) -> bytes | None:
+        """The whole WebSocket frame of ``payload(audience)``, built once per audience."""
+        if audience not in self._frames:
+            data = self.payload(audience)
+            self._frames[audience] = None if data is None else text_frame(data)
+        return self._frames[audience]
 
 
 class Notice:
@@ -189,7 +225,7 @@ class Notice:
     the staff of those roles (the show's numbers go to those who may read the
     review). Encoded once, however many connections send it."""
 
-    __slots__ = ("_text", "audience", "message", "roles")
+    __slots__ = ("_frame", "_str", "_text", "audience", "message", "roles")
     seq: None = None
 
     def __init__(self, message: dict[str, Any], audience: str = STAFF,
@@ -197,14 +233,32 @@ class Notice:
         self.message = message
         self.audience = audience
         self.roles = roles
-        self._text: str | None = None
+        self._text: bytes | None = None
+        self._str: str | None = None
+        self._frame: bytes | None = None
+
+    def payload(self, audience: str) -> bytes | None:
+        """The message's JSON (UTF-8) for ``audience``, or None when it is not theirs."""
+        if audience != self.audience:
+            return None
+        if self._text is None:
+            self._text = dumpb(self.message)
+        return self._text
 
     def encoded(self, audience: str) -> str | None:
         if audience != self.audience:
             return None
-        if self._text is None:
-            self._text = dumps(self.message)
-        return self._text
+        if self._str is None:
+            self._str = (self.payload(audience) or b"").decode()
+        return self._str
+
+    def frame(self, audience: str) -> bytes | None:
+        """The whole WebSocket frame of ``payload(audience)``, built once."""
+        if audience != self.audience:
+            return None
+        if self._frame is None:
+            self._frame = text_frame(self.payload(audience) or b"")
+        return self._frame
 
 
 Delivery = Outgoing | Notice  # what the bus carries to a connection

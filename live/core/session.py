@@ -116,6 +116,7 @@ class Session:
     def __init__(self, now: int, rate: float = RATE, burst: float = BURST, strikes: int = FLOOD_STRIKES) -> None:
         self.audience = p.PUBLIC
         self.who: Principal | None = None
+        self.viewer_id: str | None = None  # the viewer's id, for a viewer's socket
         self.sent = 0  # highest seq sent, or covered by the snapshot or the catch-up
         self.bucket = TokenBucket(rate, burst, now)
         self.strikes_left = strikes
@@ -131,11 +132,8 @@ class Session:
     def identified(self, audience: str, who: Principal | None) -> None:
         self.audience = audience
         self.who = who
+        self.viewer_id = who.staff_id if who is not None and who.role == "viewer" else None
         self.open = True
-
-    @property
-    def viewer_id(self) -> str | None:
-        return self.who.staff_id if self.who is not None and self.who.role == "viewer" else None
 
     # -- catch-up -------------------------------------------------------------------
 
@@ -173,17 +171,41 @@ class Session:
 
     # -- events out -------------------------------------------------------------------
 
-    def outgoing(self, item: p.Delivery) -> str | None:
-        """The frame for a published event or a notice, or None (already covered,
-        or not ours). A notice (no seq: not in the journal) is never "covered"."""
+    def _admits(self, item: p.Delivery) -> bool:
+        """Whether ``item`` goes out on this socket (not yet covered; a notice of our
+        roles); for an event, counts it as sent. A notice (no seq: not in the
+        journal) is never "covered"."""
         if item.seq is None:
+            return item.roles is None or (self.who is not None and self.who.role in item.roles)
+        if item.seq <= self.sent:
+            return False
+        self.sent = item.seq
+        return True
+
+    def outgoing(self, item: p.Delivery) -> str | None:
+        """The frame's text for a published event or a notice, or None (already
+        covered, or not ours)."""
+        if not self._admits(item):
+            return None
+        return item.encoded(self.audience) if item.seq is None else self._encoded(item)
+
+    def outgoing_frame(self, item: p.Delivery) -> bytes | None:
+        """What ``outgoing`` says, as the whole WebSocket frame: the one built once
+        for every socket of this audience (a viewer's own hidden comment aside)."""
+        # (Once per socket per event: the fan-out's own cost, kept to a few checks.)
+        if isinstance(item, p.Notice):
             if item.roles is not None and (self.who is None or self.who.role not in item.roles):
                 return None
-            return item.encoded(self.audience)
-        if item.seq <= self.sent:
+            return item.frame(self.audience)
+        seq = item.seq
+        if seq <= self.sent:
             return None
-        self.sent = item.seq
-        return self._encoded(item)
+        self.sent = seq
+        if self.viewer_id is not None and item.event["type"] == "comment.new":
+            own = p.own_hidden_comment(item.event, self.viewer_id)
+            if own is not None:
+                return p.text_frame(p.dumpb(own))
+        return item.frame(self.audience)
 
     def _encoded(self, item: p.Delivery) -> str | None:
         """The event as this socket sees it: its audience's view, except a viewer's

@@ -137,3 +137,42 @@ async def test_a_notice_reaches_the_shows_subscribers_of_its_audience_only() -> 
     assert bus.count("s1") == 2 and bus.count("s1", "staff") == 1
     staff.close()
     assert bus.followed("staff") == ["s2"] and bus.count("s1") == 1
+
+
+# -- the direct lane: a sink tried first while the queue is empty -----------------------------
+
+
+async def test_a_sink_takes_events_while_it_keeps_up_and_the_queue_keeps_the_order_when_it_does_not() -> None:
+    bus = MemoryBus()
+    written: list[int] = []
+    keeping_up = True
+
+    def sink(item: Any) -> bool:
+        if not keeping_up:
+            return False
+        written.append(item.seq)
+        return True
+
+    sub = bus.subscribe("s1", maxsize=3, sink=sink)
+    bus.publish("s1", events(1, 2))
+    assert written == [1, 2] and sub.queue.empty()
+    keeping_up = False
+    bus.publish("s1", events(3, 1))
+    keeping_up = True
+    # 3 waits in the queue: 4 must not overtake it through the sink
+    bus.publish("s1", events(4, 1))
+    assert written == [1, 2] and await drain(sub) == [3, 4]
+    bus.publish("s1", events(5, 1))  # the queue is empty again: the sink takes it
+    assert written == [1, 2, 5]
+
+
+async def test_a_sink_that_stays_backpressured_overflows_the_queue_and_is_cut_off() -> None:
+    bus = MemoryBus()
+    cut: list[bool] = []
+    sub = bus.subscribe("s1", maxsize=2, on_overflow=lambda: cut.append(True), sink=lambda item: False)
+    fine = bus.subscribe("s1")
+    bus.publish("s1", events(1, 3))
+    assert cut == [True] and sub.overflowed and bus.count("s1") == 1
+    with pytest.raises(CutOff):
+        await sub.get()
+    assert await drain(fine) == [1, 2, 3]

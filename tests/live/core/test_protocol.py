@@ -94,13 +94,13 @@ def test_snapshot_shape() -> None:
 
 def test_outgoing_encodes_once_per_audience(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = p.dumps
+    real = p.dumpb
 
-    def counting(message: dict[str, Any]) -> str:
+    def counting(message: dict[str, Any]) -> bytes:
         calls.append(message["type"])
         return real(message)
 
-    monkeypatch.setattr(p, "dumps", counting)
+    monkeypatch.setattr(p, "dumpb", counting)
     out = p.Outgoing({"type": "segment.changed", "seq": 7, "at": NOW, "from": 0, "to": 1})
     texts = [out.encoded(p.PUBLIC) for _ in range(1000)] + [out.encoded(p.STAFF) for _ in range(1000)]
     assert calls == ["segment.changed", "segment.changed"]
@@ -195,3 +195,31 @@ def test_a_socket_message_giving_a_key_twice_is_invalid(raw: str) -> None:
     with pytest.raises(Invalid) as exc:
         p.parse_message(raw)
     assert exc.value.field == "message"
+
+
+# -- frames built once per audience --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 200_000])
+def test_text_frame_is_what_a_websocket_client_parses(size: int) -> None:
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    payload = ("é" * size).encode()[:size]
+    reader = StreamReader()
+    reader.feed_data(p.text_frame(payload))
+    parser = Frame.parse(reader.read_exact, mask=False)
+    with pytest.raises(StopIteration) as done:
+        next(parser)
+    frame = done.value.value
+    assert (frame.opcode, frame.fin, bytes(frame.data)) == (Opcode.TEXT, True, payload)
+    assert not reader.buffer and len(p.text_frame(payload)) == size + (2 if size < 126 else 4 if size < 65536 else 10)
+
+
+def test_an_outgoing_is_encoded_and_framed_once_per_audience() -> None:
+    event = {"type": "product.pinned", "seq": 3, "at": 1, "sku": "A1", "_who": "secret"}
+    item = p.Outgoing(event)
+    public = item.frame(p.PUBLIC)
+    assert public is item.frame(p.PUBLIC)  # the same bytes for every socket of the audience
+    assert public == p.text_frame(p.dumps({"type": "product.pinned", "seq": 3, "at": 1, "sku": "A1"}).encode())
+    assert item.encoded(p.PUBLIC) == '{"type":"product.pinned","seq":3,"at":1,"sku":"A1"}'

@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from live.adapters import bus as bus_mod
 from live.core import session as session_mod
+from live.http import connection as connection_mod
 from live.http import socket as socket_routes
 from live.runtime import engine as engine_mod
 from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers
@@ -500,7 +501,7 @@ async def test_slow_consumer_is_cut_off_without_delaying_others(
     sid = show["id"]
     token = await staff_token(http, sid)
     bus = hub_of(live_server).bus
-    monkeypatch.setattr(socket_routes, "CLOSE_TIMEOUT", 30.0)  # let the 4008 frame out once it reads
+    monkeypatch.setattr(connection_mod, "CLOSE_TIMEOUT", 30.0)  # let the 4008 frame out once it reads
     monkeypatch.setattr(bus_mod, "QUEUE_SIZE", 4)
     # The slow client stops reading after one frame (max_queue=1): its buffers fill.
     async with ws_connect(live_server, sid, max_queue=1, max_size=None) as slow:

@@ -593,3 +593,79 @@ async def test_a_viewer_in_their_grace_period_at_the_end_left_when_their_socket_
     assert [e["type"] for e in events].index("viewer.left") < [e["type"] for e in events].index("show.ended")
     assert engine.presence.idle
     await shows.close()
+
+
+# -- claim_soon: claims answered by callback from the writer's batch (no task or future per claim) ------
+
+Answers = list[tuple[dict[str, Any] | None, BaseException | None]]
+
+
+def collector(answers: Answers) -> Any:
+    return lambda result, exc: answers.append((result, exc))
+
+
+async def test_claims_queued_while_the_writer_is_busy_are_answered_in_one_batch_exactly_to_stock(
+    shows: Shows, journal: LoggingJournal
+) -> None:
+    engine = await new_show(shows)
+    names = [f"v{i}" for i in range(30)]
+    sale_id, viewers = await sale_with_viewers(engine, 7, names)
+    answers: Answers = []
+    appends = len([entry for entry in journal.log if entry[0] == "journal"])
+    async with engine.lock:  # the writer is busy with another batch
+        for i, viewer in enumerate(viewers):
+            engine.claim_soon(viewer, {"sale_id": sale_id, "qty": 1, "request_id": f"r{i}"}, collector(answers))
+        await asyncio.sleep(0)
+        assert answers == []  # nothing is answered before the writer decides
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(answers) < len(viewers):
+        assert asyncio.get_running_loop().time() < deadline, "claims were never answered"
+        await asyncio.sleep(0.01)
+    assert all(exc is None for _, exc in answers)
+    won = [r for r, _ in answers if r is not None and r["ok"]]
+    lost = [r for r, _ in answers if r is not None and not r["ok"]]
+    assert len(won) == 7 and len(lost) == 23 and {r["code"] for r in lost} == {"SOLD_OUT"}
+    # one batch for all 30 (the group commit), whose 7 orders are in the journal
+    assert len([entry for entry in journal.log if entry[0] == "journal"]) == appends + 1
+    claimed = [e for e in await journal.load("s1") if e["type"] == "flash_sale.claimed"]
+    assert sorted(e["order_id"] for e in claimed) == sorted(r["order_id"] for r in won)
+
+
+async def test_a_claim_on_a_settled_sale_is_answered_at_once_and_a_bad_one_gets_the_error(shows: Shows) -> None:
+    engine = await new_show(shows)
+    sale_id, (ann, bo) = await sale_with_viewers(engine, 1, ["Ann", "Bo"])
+    assert (await engine.claim(ann, {"sale_id": sale_id, "qty": 1, "request_id": "k1"}))["ok"]
+    answers: Answers = []
+    engine.claim_soon(bo, {"sale_id": sale_id, "qty": 1, "request_id": "k2"}, collector(answers))
+    assert len(answers) == 1 and answers[0][0] is not None and answers[0][0]["code"] == "SOLD_OUT"
+    engine.claim_soon(bo, {"sale_id": "nope", "qty": 1, "request_id": "k3"}, collector(answers))
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(answers) < 2:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    result, exc = answers[1]
+    assert result is None and isinstance(exc, LiveError) and exc.status == 404
+    engine.claim_soon(bo, {"sale_id": sale_id, "qty": 0, "request_id": "k4"}, collector(answers))
+    while len(answers) < 3:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    assert answers[2][0] is None and isinstance(answers[2][1], Invalid) and answers[2][1].field == "qty"
+
+
+async def test_a_failing_answer_does_not_stop_the_batch(shows: Shows) -> None:
+    engine = await new_show(shows)
+    sale_id, (ann, bo) = await sale_with_viewers(engine, 5, ["Ann", "Bo"])
+    answers: Answers = []
+
+    def broken(result: dict[str, Any] | None, exc: BaseException | None) -> None:
+        raise RuntimeError("a socket's bug")
+
+    async with engine.lock:
+        engine.claim_soon(ann, {"sale_id": sale_id, "qty": 1, "request_id": "a"}, broken)
+        engine.claim_soon(bo, {"sale_id": sale_id, "qty": 1, "request_id": "b"}, collector(answers))
+    deadline = asyncio.get_running_loop().time() + 30
+    while not answers:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    assert answers[0][0] is not None and answers[0][0]["ok"]
+    assert engine.state.ledger.sales[sale_id].remaining == 3  # both were decided and journaled
