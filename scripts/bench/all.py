@@ -64,7 +64,7 @@ def plan(quick: bool, pg: str) -> list[tuple[str, str, list[str]]]:
     out += [
         ("hold", "hold", ["--viewers", "1000", "--per-client", "400"] if quick else ["--viewers", "19000"]),
         ("likes", "likes", ["--viewers", "300", "--seconds", "5", *runs] if quick
-         else ["--viewers", "5000", "--rate", "10", "--seconds", "60", *runs]),
+         else ["--viewers", "5000", "--rate", "11", "--seconds", "60", *runs]),  # 55,000/s offered: above the target
         ("claims", "claims", ["--viewers", "500" if quick else "10000", *runs]),
         ("journal", "journal", ["--pg", pg, "--events", "20000" if quick else "200000", "--single", "0",
                                 "--runs", "1" if quick else "3"]),
