@@ -60,11 +60,10 @@ from scripts.bench.harness import (
     node_available,
     open_sockets,
     percentile,
-    pin_to_core,
     register,
+    run_bench,
     start_server,
     wait_up,
-    write_result,
 )
 
 OUT = Path("bench-results") / "claims.json"
@@ -250,10 +249,7 @@ def main() -> None:
     parser.add_argument("--client", choices=("node", "python"), default="node" if node_available() else "python",
                         help="load generator: node/viewers.js (default when installed) or this process")
     args = parser.parse_args()
-    if args.pin:
-        pin_to_core(1)
-    result = asyncio.run(bench(args))
-    write_result(args.out, result, table(result))
+    run_bench(args, bench, table, needs_node=args.client == "node")
 
 
 if __name__ == "__main__":

@@ -64,13 +64,11 @@ from scripts.bench.harness import (
     NodeViewers,
     cpu_seconds,
     free_port,
-    node_available,
     percentile,
-    pin_to_core,
     register,
+    run_bench,
     start_server,
     wait_up,
-    write_result,
 )
 
 OUT = Path("bench-results") / "fanout.json"
@@ -322,12 +320,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON results (default {OUT})")
     parser.add_argument("--profile", metavar="FILE", help="run server.py under cProfile, stats to FILE")
     args = parser.parse_args()
-    if not node_available():
-        raise SystemExit("needs node and scripts/bench/node/node_modules: (cd scripts/bench/node && npm install)")
-    if args.pin:
-        pin_to_core(1)
-    result = asyncio.run(bench(args))
-    write_result(args.out, result, table(result))
+    run_bench(args, bench, table)
 
 
 if __name__ == "__main__":

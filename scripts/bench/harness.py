@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -313,3 +314,16 @@ def write_result(out: Path, result: dict[str, Any], table: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
+
+
+def run_bench(args: Any, bench: Callable[[Any], Awaitable[dict[str, Any]]], table: Callable[[dict[str, Any]], str],
+              needs_node: bool = True) -> None:
+    """The end of a benchmark's ``main``: refuse without the Node load client
+    (when it needs it), pin this process (the load side) to core 1 unless
+    ``--no-pin``, run ``bench(args)`` and write its result and table to ``args.out``."""
+    if needs_node and not node_available():
+        raise SystemExit("needs node and scripts/bench/node/node_modules: (cd scripts/bench/node && npm install)")
+    if args.pin:
+        pin_to_core(1)
+    result = asyncio.run(bench(args))
+    write_result(args.out, result, table(result))

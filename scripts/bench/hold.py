@@ -49,15 +49,13 @@ from scripts.bench.harness import (
     create_show,
     free_port,
     machine,
-    node_available,
     percentile,
-    pin_to_core,
     register,
     rss_bytes,
+    run_bench,
     start_server,
     stop_server,
     wait_up,
-    write_result,
 )
 
 OUT = Path("bench-results") / "hold.json"
@@ -226,12 +224,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main() -> None:
     args = parser().parse_args()
-    if not node_available():
-        raise SystemExit("needs node and scripts/bench/node/node_modules: (cd scripts/bench/node && npm install)")
-    if args.pin:
-        pin_to_core(1)
-    result = asyncio.run(bench(args))
-    write_result(args.out, result, table(result))
+    run_bench(args, bench, table)
 
 
 if __name__ == "__main__":

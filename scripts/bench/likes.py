@@ -54,13 +54,11 @@ from scripts.bench.harness import (
     free_port,
     machine,
     median_runs,
-    node_available,
-    pin_to_core,
     register,
+    run_bench,
     start_server,
     stop_server,
     wait_up,
-    write_result,
 )
 from scripts.bench.hold import close_all, open_spread
 
@@ -251,12 +249,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main() -> None:
     args = parser().parse_args()
-    if not node_available():
-        raise SystemExit("needs node and scripts/bench/node/node_modules: (cd scripts/bench/node && npm install)")
-    if args.pin:
-        pin_to_core(1)
-    result = asyncio.run(bench(args))
-    write_result(args.out, result, table(result))
+    run_bench(args, bench, table)
 
 
 if __name__ == "__main__":
