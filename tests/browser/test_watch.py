@@ -27,9 +27,14 @@ def open_watch(browser: Any, server: LiveServer, sid: str, query: str = "", **co
 
 
 def join(page: Any, nickname: str) -> None:
+    """Join as ``nickname``; returns once the page's socket has its snapshot as this
+    viewer (the controls show first; a snapshot landing after a later step would
+    already hold what that step did)."""
     page.locator("#nickname").fill(nickname)
     page.locator("#join button").tap()
     page.locator("#controls").wait_for(timeout=WAIT_MS)
+    page.wait_for_function("() => window.__watch.sock.opts.hello.token && window.__watch.sock.lastSeq !== null",
+                           timeout=WAIT_MS)
 
 
 def open_sale(server: LiveServer, sid: str, sku: str, stock: int, limit: int = 1) -> str:
