@@ -66,6 +66,7 @@ from scripts.bench.harness import (
     free_port,
     percentile,
     register,
+    rss_bytes,
     run_bench,
     start_server,
     wait_up,
@@ -77,17 +78,6 @@ TARGET_P99_MS = 150.0
 TARGET_RATIO = 1.5
 TARGET_KIB_PER_VIEWER = 16.0
 QUIET_MS = 300  # no message on any socket for this long before the next event
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident set size of process ``pid`` (Linux /proc), or 0."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def pinned(cmd: list[str], core: int | None) -> list[str]:

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -120,6 +121,11 @@ async def create_show(base: str, products: list[dict[str, Any]] | None = None, s
 def median_runs(runs: list[dict[str, float]]) -> dict[str, float]:
     """The median over runs of every figure the runs have."""
     return {k: float(statistics.median(r[k] for r in runs)) for k in runs[0]} if runs else {}
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rss_bytes(pid: int) -> int:

@@ -9,7 +9,7 @@ plain SQL ``GROUP BY`` of the same events (the floor).
 Generating 10 M events takes minutes, so the show is kept between runs: a
 SQLite file under ``--cache`` and a PostgreSQL database named after the
 event count, each marked when complete (an interrupted generation is redone).
-The show is ``scripts.bench.series``'s synthetic one: viewers joining and
+The show is ``scripts.bench.synthetic``'s: viewers joining and
 leaving, comments, likes ticks, link clicks, flash-sale claims, shop orders
 and returns, segment changes, and events the review ignores.
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -42,9 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.bench.harness import machine, write_result
-from scripts.bench.journal import asyncpg_dsn, pg_admin, pg_url_from
-from scripts.bench.series import FLOOR_SQL, SHOW_ID, T0, peak_mb, write_show
+from scripts.bench.harness import machine, peak_mb, write_result
+from scripts.bench.journal import pg_admin, pg_url_from
+from scripts.bench.synthetic import SHOW_ID, T0, floor_rows, write_show
 
 OUT = Path("bench-results") / "review.json"
 CACHE = Path("/tmp/live-bench")
@@ -174,20 +173,7 @@ async def child_parts(url: str) -> dict[str, Any]:
 
 async def child_floor(url: str) -> dict[str, Any]:
     began = time.perf_counter()
-    if url.startswith("sqlite"):
-        conn = sqlite3.connect(url.split("///", 1)[1])
-        try:
-            rows = conn.execute(FLOOR_SQL.format(start=T0, id="?"), (SHOW_ID,)).fetchall()
-        finally:
-            conn.close()
-    else:
-        import asyncpg  # type: ignore[import-untyped]
-
-        pg = await asyncpg.connect(asyncpg_dsn(url))
-        try:
-            rows = [tuple(r) for r in await pg.fetch(FLOOR_SQL.format(start=T0, id="$1"), SHOW_ID)]
-        finally:
-            await pg.close()
+    rows = await floor_rows(url)
     comments = sum(int(count) for _, kind, count in rows if kind == "comment.new")
     return {"seconds": time.perf_counter() - began, "peak_mb": peak_mb(), "groups": len(rows), "comments": comments}
 
