@@ -1,9 +1,12 @@
-"""Page strings in English and Simplified Chinese (one dict per language; the
-review's sentences come from ``live.core.i18n_review``)."""
+"""Page strings in English and Simplified Chinese (one dict per language): the
+shared and older control-panel words here, with the control panel's newer
+ones (``i18n_panel``), the viewer pages' (``i18n_viewer``) and the review's
+sentences (``i18n_review``) merged in, each key defined once."""
 
 from __future__ import annotations
 
 from live.core import i18n_review
+from live.core.i18n_panel import PANEL_EN, PANEL_ZH
 from live.core.i18n_viewer import VIEWER_EN, VIEWER_ZH
 
 EN: dict[str, str] = {
@@ -344,110 +347,6 @@ ZH: dict[str, str] = {
     "dash_ended": "最终数据",
 }
 
-
-
-# The control panel's own words (issue 10): prompter, timing, sale controls,
-# overlay set-up, and errors by code (perr_<CODE>[_<field>], before err_<CODE>).
-PANEL_EN: dict[str, str] = {
-    "prompter": "Prompter",
-    "prompter_exit": "Back to panel",
-    "projected_end": "Ends at",
-    "ahead_t": "{t} ahead",
-    "behind_t": "{t} behind",
-    "minus_limit": "Cannot take a minute: {t} is all this segment has.",
-    "peak_n": "peak {n}",
-    "goal_reached": "(goal reached)",
-    "price_blank_live": "Price (blank: live price)",
-    "left_of": "{n} of {m} left",
-    "sold_pct": "{p}% sold",
-    "closed": "Closed",
-    "ended_word": "Ended",
-    "sold_out_on_stream": "Sold out (still on the stream)",
-    "add_stock_n": "+{n} stock",
-    "extend_min": "+1 min",
-    "close_early": "Close early",
-    "remove_from_stream": "Take off the stream",
-    "winners_csv": "Winners (CSV)",
-    "ov_title": "Overlay for OBS",
-    "ov_hint": "Add a URL as a browser source of the size shown. One URL shows every layer, or use one per layer.",
-    "ov_stage": "Stage",
-    "ov_16x9": "16:9 landscape",
-    "ov_9x16": "9:16 vertical (Douyin)",
-    "ov_preview": "Overlay preview",
-    "ov_layer_all": "All layers",
-    "ov_layer_product": "Pinned product",
-    "ov_layer_sale": "Flash sale",
-    "ov_layer_draw": "Lucky draw",
-    "ov_layer_likes": "Likes",
-    "ov_layer_comments": "Comments",
-    "ov_test": "Send a test",
-    "ov_test_sent": "Test card sent to the {layer} layer.",
-    "test_card": "TEST",
-    "perr_INVALID": "That value is not accepted: check the form.",
-    "perr_INVALID_seconds": "A segment cannot be made shorter than 0 s.",
-    "perr_INVALID_target": "The like goal must be a whole number of at least 1.",
-    "perr_INVALID_price": "The price must be a number like 99 or 99.50.",
-    "perr_INVALID_stock": "Stock must be a whole number of at least 1.",
-    "perr_INVALID_sku": "Choose one of the show's products.",
-    "perr_FORBIDDEN": "Your role may not do that. Ask the assistant or the admin.",
-    "perr_WRONG_STATE": "Not possible right now (the show or this item is not in a state that allows it).",
-    "perr_NOT_FOUND": "Not found: it may have closed or been removed.",
-    "perr_RATE_LIMITED": "Too many commands at once: wait a moment.",
-    "perr_DISCONNECTED": "Not connected: the command was not sent. Reconnecting…",
-    "perr_UNAUTHORIZED": "Your session has ended: open your login link again.",
-    "perr_ENDED": "This sale is over: open a new one.",
-    "perr_SOLD_OUT": "Sold out: add stock first.",
-}
-PANEL_ZH: dict[str, str] = {
-    "prompter": "提词器",
-    "prompter_exit": "返回控制台",
-    "projected_end": "预计结束",
-    "ahead_t": "提前 {t}",
-    "behind_t": "落后 {t}",
-    "minus_limit": "不能再减: 这一段只剩 {t}。",
-    "peak_n": "峰值 {n}",
-    "goal_reached": "(已达成)",
-    "price_blank_live": "价格 (留空: 直播价)",
-    "left_of": "剩 {n} / 共 {m}",
-    "sold_pct": "已售 {p}%",
-    "closed": "已结束",
-    "ended_word": "已到时",
-    "sold_out_on_stream": "已抢光 (仍在画面上)",
-    "add_stock_n": "加库存 {n}",
-    "extend_min": "延长 1 分钟",
-    "close_early": "提前结束",
-    "remove_from_stream": "从画面撤下",
-    "winners_csv": "中奖名单 (CSV)",
-    "ov_title": "OBS 叠加层",
-    "ov_hint": "把链接添加为 OBS 浏览器源, 尺寸如下。一个链接显示全部图层, 也可以每个图层一个链接。",
-    "ov_stage": "画面",
-    "ov_16x9": "16:9 横屏",
-    "ov_9x16": "9:16 竖屏 (抖音)",
-    "ov_preview": "叠加层预览",
-    "ov_layer_all": "全部图层",
-    "ov_layer_product": "置顶商品",
-    "ov_layer_sale": "限时秒杀",
-    "ov_layer_draw": "福袋抽奖",
-    "ov_layer_likes": "点赞",
-    "ov_layer_comments": "评论",
-    "ov_test": "发送测试",
-    "ov_test_sent": "测试卡片已发送到{layer}图层。",
-    "test_card": "测试",
-    "perr_INVALID": "这个值不被接受: 请检查表单。",
-    "perr_INVALID_seconds": "一段时长不能短于 0 秒。",
-    "perr_INVALID_target": "点赞目标须为不小于 1 的整数。",
-    "perr_INVALID_price": "价格须为数字, 如 99 或 99.50。",
-    "perr_INVALID_stock": "库存须为不小于 1 的整数。",
-    "perr_INVALID_sku": "请选择本场的商品。",
-    "perr_FORBIDDEN": "你的角色不能进行此操作。请联系助播或管理员。",
-    "perr_WRONG_STATE": "现在无法进行 (直播或该项目的状态不允许)。",
-    "perr_NOT_FOUND": "找不到: 可能已结束或被删除。",
-    "perr_RATE_LIMITED": "操作太频繁: 请稍等。",
-    "perr_DISCONNECTED": "未连接: 指令没有发出。正在重连…",
-    "perr_UNAUTHORIZED": "登录已失效: 请重新打开登录链接。",
-    "perr_ENDED": "这场秒杀已结束: 请新开一场。",
-    "perr_SOLD_OUT": "已抢光: 请先加库存。",
-}
 
 
 def _add(strings: dict[str, str], more: dict[str, str]) -> None:
