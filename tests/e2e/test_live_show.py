@@ -21,7 +21,7 @@ from scripts.simulate import GRACE_MS, ndjson, simulate
 from server import create_app
 from tests.conftest import ADMIN, FakeClock, LiveServer, admin_headers, make_settings
 from tests.e2e.player import play
-from tests.live.http.test_socket import hub_of
+from tests.live.http.sockets import hub_of
 from tests.waiting import CEILING, eventually
 
 pytestmark = pytest.mark.e2e

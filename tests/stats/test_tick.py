@@ -24,7 +24,7 @@ from live.runtime.shows import Shows
 from stats.keeper import Stats
 from stats.review import numbers, tick
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock, LiveServer, admin_headers
-from tests.live.http.test_socket import hello, recv_until, ws_connect
+from tests.live.http.sockets import hello, recv_until, ws_connect
 
 ADMIN = Principal("admin", None, "admin")
 TICK_FIELDS = {"type", "at", "minute", "viewers", "likes_per_min", "comments_per_min", "orders", "units", "gmv",

@@ -17,7 +17,7 @@ import pytest
 
 from live.core.auth import pseudonym
 from tests.conftest import LiveServer
-from tests.live.http.test_socket import command, hello, recv_until, ws_connect
+from tests.live.http.sockets import command, hello, recv_until, ws_connect
 from tests.live.http.test_viewers import (
     http,  # the fixture, re-exported
     live_show,

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx2 as httpx
 
 from tests.conftest import LiveServer
+from tests.live.http.sockets import command, hello, recv_until, staff_token, ws_connect
 from tests.live.http.test_draw_record import draw_record, verify
-from tests.live.http.test_socket import command, hello, recv_until, staff_token, ws_connect
 from tests.live.http.test_viewers import (
     http,  # the fixture, re-exported
     live_show,

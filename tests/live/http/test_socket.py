@@ -8,12 +8,11 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from live.adapters import bus as bus_mod
@@ -21,8 +20,21 @@ from live.core import session as session_mod
 from live.http import connection as connection_mod
 from live.http import socket as socket_routes
 from live.runtime import engine as engine_mod
-from tests.conftest import PRODUCTS, SEGMENTS, LiveServer, admin_headers
-from tests.waiting import CEILING, Deadline, areceive_until
+from tests.conftest import LiveServer, admin_headers
+from tests.live.http.sockets import (
+    big_rundown,
+    closed_code,
+    command,
+    hello,
+    hub_of,
+    new_show,
+    recv,
+    recv_until,
+    seq_of,
+    staff_token,
+    ws_connect,
+)
+from tests.waiting import CEILING
 
 # -- helpers -------------------------------------------------------------------------
 
@@ -31,65 +43,6 @@ from tests.waiting import CEILING, Deadline, areceive_until
 async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, headers=admin_headers(), trust_env=False) as c:
         yield c
-
-
-async def new_show(http: httpx.AsyncClient) -> dict[str, Any]:
-    r = await http.post("/api/shows", json={"title": "Socket show", "products": PRODUCTS, "segments": SEGMENTS})
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
-async def staff_token(http: httpx.AsyncClient, sid: str, role: str = "assistant") -> str:
-    r = await http.post(f"/api/shows/{sid}/staff", json={"name": "Mei", "role": role})
-    assert r.status_code == 201, r.text
-    return str(r.json()["token"])
-
-
-async def command(http: httpx.AsyncClient, sid: str, body: dict[str, Any]) -> dict[str, Any]:
-    r = await http.post(f"/api/shows/{sid}/commands", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
-async def seq_of(http: httpx.AsyncClient, sid: str) -> int:
-    r = await http.get(f"/api/shows/{sid}/state")
-    assert r.status_code == 200, r.text
-    return int(r.json()["seq"])
-
-
-def ws_connect(server: LiveServer, sid: str, **kwargs: Any) -> Any:
-    kwargs.setdefault("proxy", None)
-    kwargs.setdefault("open_timeout", CEILING)
-    return connect(f"{server.ws_url}/ws/shows/{sid}", **kwargs)
-
-
-async def recv(ws: ClientConnection, timeout: float = CEILING) -> dict[str, Any]:
-    raw = await asyncio.wait_for(ws.recv(), timeout)
-    return json.loads(raw)  # type: ignore[no-any-return]
-
-
-async def recv_until(ws: ClientConnection, pred: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """The first message matching ``pred``; fails after CEILING."""
-    return await areceive_until(ws, pred)
-
-
-async def closed_code(ws: ClientConnection) -> int | None:
-    """Read until the server closes; returns the close code it sent."""
-    deadline = Deadline()
-    try:
-        while True:
-            await asyncio.wait_for(ws.recv(), deadline.left())
-    except ConnectionClosed as exc:
-        return None if exc.rcvd is None else exc.rcvd.code
-
-
-async def hello(ws: ClientConnection, **fields: Any) -> dict[str, Any]:
-    await ws.send(json.dumps({"type": "hello", **fields}))
-    return await recv(ws)
-
-
-def hub_of(server: LiveServer) -> Any:
-    return server.server.config.app.state.hub
 
 
 # -- hello and snapshot ------------------------------------------------------------------
@@ -483,15 +436,6 @@ async def test_same_origin_and_no_origin_are_accepted(live_server: LiveServer, h
 
 
 # -- slow consumers, failures -------------------------------------------------------------------------
-
-
-def big_rundown() -> list[dict[str, Any]]:
-    """~0.9 MB of segments: a few of these fill any socket buffer."""
-    point = "p" * 480
-    return [
-        {"kind": "break", "title": f"{i:03d} " + "t" * 190, "planned_seconds": 60, "talking_points": [point] * 3}
-        for i in range(500)
-    ]
 
 
 async def test_slow_consumer_is_cut_off_without_delaying_others(

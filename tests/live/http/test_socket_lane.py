@@ -20,7 +20,7 @@ from live.core import protocol as p
 from live.http import connection as connection_mod
 from server import create_app
 from tests.conftest import LiveServer, admin_headers, make_settings
-from tests.live.http.test_socket import (
+from tests.live.http.sockets import (
     big_rundown,
     command,
     hello,

@@ -26,8 +26,7 @@ from live.runtime import engine as engine_mod
 from live.runtime import presence as presence_mod
 from server import create_app, uvicorn_options
 from tests.conftest import FakeClock, LiveServer, admin_headers, make_settings
-from tests.live.http.test_claims import journal_events
-from tests.live.http.test_socket import (
+from tests.live.http.sockets import (
     closed_code,
     command,
     hello,
@@ -38,6 +37,7 @@ from tests.live.http.test_socket import (
     staff_token,
     ws_connect,
 )
+from tests.live.http.test_claims import journal_events
 from tests.waiting import eventually
 
 
