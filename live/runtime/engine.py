@@ -10,9 +10,10 @@ never is. Grouping is what lets thousands of simultaneous claims finish in
 a few transactions instead of one each.
 
 The engine also keeps what is too fast to journal one by one: likes are
-counted in memory and journaled as one ``likes.tick`` per tick (≤ 4 Hz);
-viewer sockets are counted so a dropped one becomes a leave only after a
-grace period. The ticker turns those, and deadlines, into events.
+counted in memory (``Presence``) and journaled as one ``likes.tick`` per tick
+(≤ 4 Hz); viewer sockets are counted so a dropped one becomes a leave only
+after a grace period. Its ``Ticker`` (``live.runtime.ticker``) turns those,
+and deadlines, into events.
 
 Fencing: the journal's key ``(show_id, seq)`` lets only one writer have each
 seq. An engine that loses that race is marked ``fenced``; it writes nothing
@@ -25,7 +26,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -50,12 +50,12 @@ from live.core.sales import ClaimLost
 from live.core.session import REPLAY  # at most this many missed events are replayed (from the journal past HISTORY)
 from live.core.show import ShowState
 from live.runtime.presence import Presence
+from live.runtime.ticker import Ticker
 
 log = logging.getLogger("live.runtime.engine")
 
 HISTORY = 2_000  # recent events held in memory for reconnects
 MAX_BATCH = 2_000  # commands decided and journaled together at most
-TICK_SECONDS = 0.25  # likes.tick at most 4 Hz
 
 # What staff may send (POST /commands, the control socket, the PUT endpoints).
 STAFF_COMMANDS = frozenset(COMMANDS) | frozenset(SETUP_COMMANDS)
@@ -144,8 +144,7 @@ class ShowEngine:
         self._pending: set[asyncio.Task[None]] = set()  # claims a replica forwards (``claim_soon``)
         # the audience, in memory
         self.presence = Presence()
-        self._ticker: asyncio.Task[None] | None = None
-        self._ticks = 0
+        self.ticker = Ticker(self)  # likes, leaves, tickers and deadlines on the clock
 
     @property
     def show_id(self) -> str:
@@ -181,7 +180,7 @@ class ShowEngine:
         else:
             raise Invalid(f"unknown command type {kind!r}", "type")
         if kind == "show.end":
-            await self.settle_before_end()
+            await self.ticker.settle_before_end()
         if principal.role != "viewer":
             # Fresh randomness for any draw the command opens (draw.open, or a
             # segment's draw action on start / next / goto / previous).
@@ -444,10 +443,6 @@ class ShowEngine:
         """A viewer socket closed: a leave after GRACE_MS unless the viewer comes back."""
         self.presence.closed(viewer_id, self.clock())
 
-    def start_ticker(self) -> None:
-        if self._ticker is None or self._ticker.done():
-            self._ticker = asyncio.ensure_future(self._tick_loop())
-
     async def retire(self, timeout: float = 5.0) -> None:
         """Stop writing for good (another process takes the show): whatever is
         queued fails with FencingError (409 NOT_OWNER), the batch being journaled
@@ -460,7 +455,7 @@ class ShowEngine:
         await self.stop()
 
     async def stop(self) -> None:
-        for task in (self._ticker, self._writer):
+        for task in (self.ticker.task, self._writer):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -469,68 +464,3 @@ class ShowEngine:
             _, future = self._queue.popleft()
             if not future.done():
                 future.set_exception(FencingError(f"show {self.show_id}'s writer stopped"))
-
-    async def _tick_loop(self) -> None:
-        next_at = time.monotonic()
-        while not self.fenced:
-            # After a late tick, the next is a period after now: missed ticks are
-            # not run back to back (likes.tick stays at most 4 Hz under load).
-            next_at = max(next_at, time.monotonic()) + TICK_SECONDS
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-            try:
-                await self.tick()
-            except LiveError:
-                pass
-            except Exception:
-                log.exception("tick of show %s failed", self.show_id)
-
-    def _announcing(self) -> bool:
-        """Whether a tick has something to announce or close besides likes and leaves."""
-        ledger = self.state.ledger
-        return (ledger.present != ledger.announced_viewers
-                or any(s.status != "closed" for s in ledger.sales.values())
-                or any(d.status == "open" for d in ledger.draws.values()))
-
-    def quiet(self) -> bool:
-        """Whether every tick from now on finds nothing to do until new input
-        arrives: no likes waiting, no grace period running, nothing to announce,
-        no sale or draw open. (A replay skips such ticks: ``skip_ticks``.)"""
-        return self.presence.idle and not self._announcing()
-
-    def skip_ticks(self, n: int) -> None:
-        """Count ``n`` ticks that would have found nothing to do (``quiet``), so the
-        ticks after them alternate their tickers exactly as if they had run."""
-        self._ticks += n
-
-    async def settle_before_end(self) -> list[Event]:
-        """Journal, before ``show.end``, what the next tick would have: the likes
-        waiting for it (acknowledged: never lost) and the leaves of viewers whose
-        last socket dropped and who are still in their grace period (they are not
-        watching when the show ends: a leave, dated when the socket dropped, so the
-        review is final at the end instead of changing a grace period later). It
-        counts no tick, so the tickers keep their rhythm."""
-        likes, left = self.presence.settle()
-        if not (likes or left):
-            return []
-        try:
-            return await self.submit({"type": "tick", "_likes": likes, "_left": left, "_viewers": False,
-                                      "_entries": False, "_seed": secrets.token_hex(32)})
-        except Exception:
-            self.presence.restore(likes, left)
-            raise
-
-    async def tick(self) -> list[Event]:
-        """Coalesced likes, expired visits, tickers and deadlines → events."""
-        self._ticks += 1
-        now = self.clock()
-        likes, left = self.presence.due(now)
-        if not (likes or left or self._announcing()):
-            return []
-        try:
-            return await self.submit({
-                "type": "tick", "_likes": likes, "_left": left, "_viewers": self._ticks % 2 == 0,
-                "_entries": self._ticks % 4 == 0, "_seed": secrets.token_hex(32),
-            })
-        except Exception:
-            self.presence.restore(likes, left)  # not journaled: kept for the next tick
-            raise

@@ -38,10 +38,11 @@ from live.core.commands import VISIBILITY, Event, fold
 from live.core.errors import LiveError, NotFound, Unavailable
 from live.core.failures import describe
 from live.runtime.crowd import Crowd
-from live.runtime.engine import HISTORY, TICK_SECONDS, ShowEngine
+from live.runtime.engine import HISTORY, ShowEngine
 from live.runtime.follower import Follower
 from live.runtime.node import Node
 from live.runtime.shows import Shows
+from live.runtime.ticker import TICK_SECONDS
 
 log = logging.getLogger("live.runtime.fleet")
 
@@ -91,7 +92,7 @@ class FleetShows(Shows):
                             banned=self.banned, comment_interval_ms=self.comment_interval_ms,
                             replicas=self._replicate)
         if self.tick:
-            engine.start_ticker()
+            engine.ticker.start()
         return engine
 
     # -- which process has a show ----------------------------------------------------------

@@ -25,9 +25,10 @@ from live.core.auth import Principal
 from live.core.errors import Invalid, LiveError
 from live.core.recording import Input, Recording, refused
 from live.core.show import parse_show_config
-from live.runtime.engine import TICK_SECONDS, ShowEngine
+from live.runtime.engine import ShowEngine
 from live.runtime.presence import GRACE_MS
 from live.runtime.shows import Shows
+from live.runtime.ticker import TICK_SECONDS
 
 TICK_MS = round(TICK_SECONDS * 1000)
 FLUSH_EVENTS = 20_000  # events buffered before they are written in one transaction
@@ -98,14 +99,14 @@ class Player:
         """Tick at every boundary up to ``at`` (inclusive), then set the clock to ``at``."""
         engine = self.engine
         while self.next_tick <= at:
-            if engine.quiet():
+            if engine.ticker.quiet():
                 skipped = (at - self.next_tick) // TICK_MS + 1
-                engine.skip_ticks(skipped)
+                engine.ticker.skip(skipped)
                 self.next_tick += skipped * TICK_MS
                 break
             self.clock.t = self.next_tick
             try:
-                await engine.tick()
+                await engine.ticker.tick()
             except LiveError:  # as the live ticker: a refused tick keeps its likes and leaves for the next
                 pass
             self.next_tick += TICK_MS

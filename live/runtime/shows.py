@@ -38,7 +38,7 @@ class Shows:
         engine = ShowEngine(state, self.journal, self.bus, self.clock, last_at=last_at, secret=self.secret,
                             banned=self.banned, comment_interval_ms=self.comment_interval_ms)
         if self.tick:
-            engine.start_ticker()
+            engine.ticker.start()
         return engine
 
     async def create(

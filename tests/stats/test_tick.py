@@ -108,7 +108,7 @@ async def test_the_tick_says_the_reviews_numbers_at_the_same_moment(parts: Parts
     await engine.submit({"type": "viewer.comment", "text": "好", "_viewer": a})
     assert (await engine.claim(b, {"sale_id": sale["id"], "qty": 2, "request_id": "r1"}))["ok"]
     engine.add_likes(a, 5)
-    await engine.tick()
+    await engine.ticker.tick()
     parts.clock.advance(60)
     assert await parts.stats.tick_all() == 1
     [sent] = ticks(staff)
@@ -163,7 +163,7 @@ async def test_the_reviews_minutes_kept_current_by_the_ticks_rows_are_the_later_
         parts.clock.advance(1)
         if second % 7 == 0:
             engine.add_likes(vids[0], second % 5 + 1)
-            await engine.tick()
+            await engine.ticker.tick()
         if second % 31 == 0:
             await engine.connected(vids[second // 31 % 4])
         if second % 43 == 0:

@@ -22,8 +22,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from live.core.auth import pseudonym
 from live.core.ledger import COMMENT_INTERVAL_MS
 from live.http import web
-from live.runtime import engine as engine_mod
 from live.runtime import presence as presence_mod
+from live.runtime import ticker as ticker_mod
 from server import create_app, uvicorn_options
 from tests.conftest import FakeClock, LiveServer, admin_headers, make_settings
 from tests.live.http.sockets import (
@@ -78,10 +78,10 @@ def engine_of(server: LiveServer, sid: str) -> Any:
 async def ticks_pass(server: LiveServer, sid: str, n: int = 2) -> None:
     """Until the show's ticker has run ``n`` more times: it has looked at the clock since."""
     engine = engine_of(server, sid)
-    start = engine._ticks
+    start = engine.ticker.count
 
     async def ticked() -> bool:
-        return bool(engine._ticks >= start + n)
+        return bool(engine.ticker.count >= start + n)
 
     await eventually(ticked, f"{n} ticks of show {sid}")
 
@@ -323,7 +323,7 @@ async def test_likes_arrive_as_coalesced_ticks_with_exact_totals(
     # Coalesced: far fewer ticks than like messages, and at most one per TICK_SECONDS
     # of real time since the ticker started (however slow or fast this machine is).
     assert len(ticks) < len(viewers) * rounds
-    assert len(ticks) <= elapsed / engine_mod.TICK_SECONDS + 1, (len(ticks), elapsed)
+    assert len(ticks) <= elapsed / ticker_mod.TICK_SECONDS + 1, (len(ticks), elapsed)
     journaled = [e for e in await journal_events(sqlite_url, sid) if e["type"] == "likes.tick"]
     assert journaled[-1]["total"] == expected and sum(e["added"] for e in journaled) == expected
 

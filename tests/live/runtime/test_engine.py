@@ -17,6 +17,7 @@ from live.core.errors import Conflict, Forbidden, Invalid, LiveError, NotFound
 from live.core.show import parse_show_config
 from live.runtime import engine as engine_module
 from live.runtime import presence as presence_module
+from live.runtime import ticker as ticker_module
 from live.runtime.engine import ShowEngine
 from live.runtime.shows import Shows
 from tests.conftest import PRODUCTS, SEGMENTS, FakeClock
@@ -482,8 +483,8 @@ async def test_a_late_tick_is_not_followed_by_a_burst_of_catch_up_ticks(
     late: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loop_time = LoopTime(late)
-    monkeypatch.setattr(engine_module, "time", loop_time)
-    monkeypatch.setattr(engine_module.asyncio, "sleep", loop_time.sleep)  # asyncio's own: nothing else runs here
+    monkeypatch.setattr(ticker_module, "time", loop_time)
+    monkeypatch.setattr(ticker_module.asyncio, "sleep", loop_time.sleep)  # asyncio's own: nothing else runs here
     state, _ = create("s1", CONFIG, PRODUCTS, SEGMENTS, clock())
     engine = ShowEngine(state, None, Recorder(), clock)  # type: ignore[arg-type]  # the ticks never write
     ticked: list[float] = []
@@ -495,10 +496,10 @@ async def test_a_late_tick_is_not_followed_by_a_burst_of_catch_up_ticks(
         engine.fenced = len(ticked) == 8  # stops the loop
         return []
 
-    monkeypatch.setattr(engine, "tick", tick)
-    await engine._tick_loop()
+    monkeypatch.setattr(engine.ticker, "tick", tick)
+    await engine.ticker.loop()
     gaps = [b - a for a, b in pairwise(ticked)]
-    assert len(ticked) == 8 and min(gaps) >= engine_module.TICK_SECONDS - 1e-9, gaps
+    assert len(ticked) == 8 and min(gaps) >= ticker_module.TICK_SECONDS - 1e-9, gaps
 
 
 # -- presence: the grace period, whatever the ticker's timing -------------------------------------
@@ -526,7 +527,7 @@ async def test_a_viewer_back_after_the_grace_period_before_any_tick_left_and_joi
     await engine.connected(viewer_id)
     assert await visits_of(journal, "s1") == [("viewer.joined", joined), ("viewer.left", dropped),
                                              ("viewer.joined", clock.t)]
-    await engine.tick()  # nothing left for a tick to take
+    await engine.ticker.tick()  # nothing left for a tick to take
     assert engine.state.ledger.present == 1 and len(await visits_of(journal, "s1")) == 3
 
 
@@ -542,7 +543,7 @@ async def test_a_reconnect_while_a_tick_journals_the_leave_is_a_new_visit(
     engine.disconnected(viewer_id)
     clock.advance_ms(presence_module.GRACE_MS)
     journal.hold = asyncio.Event()
-    tick = asyncio.ensure_future(engine.tick())
+    tick = asyncio.ensure_future(engine.ticker.tick())
     await journal.waiting.wait()
     back = asyncio.ensure_future(engine.connected(viewer_id))
     await asyncio.sleep(0)

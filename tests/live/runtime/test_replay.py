@@ -74,7 +74,7 @@ async def by_hand(journal: Journal) -> list[dict[str, Any]]:
         nonlocal boundary
         while boundary <= T0 + dt:
             clock.t = boundary
-            await engine.tick()
+            await engine.ticker.tick()
             boundary += 250
         clock.t = T0 + dt
 
