@@ -139,19 +139,21 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-async def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+async def wait_up(base: str, proc: Any, path: str = "/api/shows", seconds: float = 30) -> None:
+    """Returns once ``GET base+path`` (as the admin) answers 200. Raises SystemExit
+    when the process exited or ``seconds`` passed."""
+    deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(trust_env=False) as c:
         while True:
             if proc.poll() is not None:
-                raise SystemExit("the server exited at start")
+                raise SystemExit(f"the server at {base} exited at start")
             try:
-                if (await c.get(f"{base}/api/shows", headers={"Authorization": f"Bearer {ADMIN}"})).status_code == 200:
+                if (await c.get(f"{base}{path}", headers={"Authorization": f"Bearer {ADMIN}"})).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit("the server did not start in 30 s")
+                raise SystemExit(f"the server at {base} was not ready in {seconds:g} s")
             await asyncio.sleep(0.1)
 
 

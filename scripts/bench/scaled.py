@@ -28,18 +28,14 @@ a table and writes ``bench-results/scaled.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import secrets
 import shutil
 import statistics
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import httpx2 as httpx
 
 from scripts.bench.harness import (
     ADMIN,
@@ -54,6 +50,7 @@ from scripts.bench.harness import (
     run_bench,
     start_server,
     stop_server,
+    wait_up,
 )
 from scripts.bench.journal import asyncpg_dsn, pg_admin, scratch_url
 
@@ -61,23 +58,6 @@ OUT = Path("bench-results") / "scaled.json"
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/0"
 TARGET_CLAIM_P99_MS = 500.0
-
-
-async def ready(base: str, proc: Any) -> None:
-    """Returns once ``/readyz`` answers 200. Raises SystemExit if the process exited or 60 s passed."""
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient(trust_env=False) as c:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit("a server exited at start")
-            try:
-                if (await c.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("a server was not ready in 60 s")
-            await asyncio.sleep(0.2)
 
 
 async def journaled_orders(db_url: str, sid: str, sale_id: str) -> int:
@@ -121,7 +101,7 @@ async def mode(args: argparse.Namespace, processes: int, core: tuple[int | None,
     name = f"server.py ×{processes}" + (" on Redis" if processes > 1 else "")
     try:
         for base, proc in zip(bases, procs):
-            await ready(base, proc)
+            await wait_up(base, proc, "/readyz", 60)
         sid = await create_show(bases[0])
         tokens = await register(bases[0], sid, args.viewers)
         client = await NodeViewers.start(core[1])
